@@ -1,0 +1,85 @@
+package dev.triggergate;
+
+import dev.triggergate.config.GatewayConfig;
+import dev.triggergate.engine.TriggerEngine;
+import dev.triggergate.engine.memory.MemoryEngine;
+import dev.triggergate.http.Pipeline;
+import dev.triggergate.validation.BatchSchema;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The composition root: {@link #deploy} builds every part once, then deploys one instance of this
+ * verticle per event loop, each listening on the shared port with the shared pipeline.
+ */
+public final class GatewayVerticle extends VerticleBase {
+  private final GatewayConfig config;
+  private final Pipeline pipeline;
+  private final AtomicInteger port;
+  private HttpServer server;
+
+  private GatewayVerticle(GatewayConfig config, Pipeline pipeline, AtomicInteger port) {
+    this.config = config;
+    this.pipeline = pipeline;
+    this.port = port;
+  }
+
+  /**
+   * A gateway that is serving.
+   *
+   * @param port the port it listens on (the real one when the configuration said 0)
+   * @param engine the engine behind it
+   * @param deploymentId its deployment, for undeploying
+   */
+  public record Running(int port, TriggerEngine engine, String deploymentId) {}
+
+  /** Builds the gateway's parts once and starts serving. */
+  public static Future<Running> deploy(Vertx vertx, GatewayConfig config) {
+    int instances =
+        config.server().eventLoops() > 0
+            ? config.server().eventLoops()
+            : Runtime.getRuntime().availableProcessors();
+    AtomicInteger port = new AtomicInteger();
+    // Start-up reads files and compiles the schema: blocking work, kept off the event loop.
+    return vertx
+        .executeBlocking(() -> parts(vertx, config))
+        .compose(
+            parts ->
+                vertx
+                    .deployVerticle(
+                        () -> new GatewayVerticle(config, parts.pipeline(), port),
+                        new DeploymentOptions().setInstances(instances))
+                    .map(id -> new Running(port.get(), parts.engine(), id)));
+  }
+
+  private record Parts(Pipeline pipeline, TriggerEngine engine) {}
+
+  private static Parts parts(Vertx vertx, GatewayConfig config) {
+    BatchSchema schema = BatchSchema.load();
+    TriggerEngine engine = MemoryEngine.create(vertx, config.engine().memory());
+    return new Parts(new Pipeline(vertx, config, schema, engine), engine);
+  }
+
+  @Override
+  public Future<?> start() {
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(config.server().host())
+            .setPort(config.server().port())
+            .setHandle100ContinueAutomatically(false);
+    server = vertx.createHttpServer(options).requestHandler(pipeline.router(vertx));
+    return server.listen().onSuccess(listening -> port.compareAndSet(0, listening.actualPort()));
+  }
+
+  /** Drains: stops accepting, lets requests in flight finish within the shutdown timeout. */
+  @Override
+  public Future<?> stop() {
+    return server.shutdown(config.server().shutdownTimeoutMs(), TimeUnit.MILLISECONDS);
+  }
+}

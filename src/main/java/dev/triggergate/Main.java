@@ -1,0 +1,85 @@
+package dev.triggergate;
+
+import dev.triggergate.config.ConfigException;
+import dev.triggergate.config.ConfigLoader;
+import dev.triggergate.config.GatewayConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Start-up: reads the configuration, starts the gateway, and drains it on SIGTERM. */
+public final class Main {
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+  private static final Path DEFAULT_CONF = Path.of("conf", "gateway.yaml");
+  private static final int EXIT_CONFIG = 2;
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    GatewayConfig config;
+    try {
+      config = loadConfig(args);
+    } catch (ConfigException e) {
+      System.err.println("trigger-gateway: invalid configuration: " + e.getMessage());
+      System.exit(EXIT_CONFIG);
+      return;
+    }
+    VertxOptions options = new VertxOptions();
+    if (config.server().eventLoops() > 0) {
+      options.setEventLoopPoolSize(config.server().eventLoops());
+    }
+    Vertx vertx = Vertx.vertx(options);
+    GatewayVerticle.deploy(vertx, config)
+        .onSuccess(
+            running ->
+                LOG.info(
+                    "trigger-gateway listening on {}:{}", config.server().host(), running.port()))
+        .onFailure(error -> fail(vertx, error));
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(() -> drain(vertx, config), "trigger-gateway-shutdown"));
+  }
+
+  private static GatewayConfig loadConfig(String[] args) {
+    Path file = DEFAULT_CONF;
+    boolean named = false;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--conf") && i + 1 < args.length) {
+        file = Path.of(args[++i]);
+        named = true;
+      } else if (args[i].startsWith("--conf=")) {
+        file = Path.of(args[i].substring("--conf=".length()));
+        named = true;
+      } else {
+        throw new ConfigException("unknown argument " + args[i] + " (usage: [--conf <file>])");
+      }
+    }
+    return ConfigLoader.load(file, named, System.getenv());
+  }
+
+  private static void fail(Vertx vertx, Throwable error) {
+    if (error instanceof ConfigException) {
+      System.err.println("trigger-gateway: invalid configuration: " + error.getMessage());
+    } else {
+      LOG.error("trigger-gateway failed to start", error);
+    }
+    vertx.close();
+    System.exit(error instanceof ConfigException ? EXIT_CONFIG : 1);
+  }
+
+  /** Runs on the JVM's shutdown thread (SIGTERM): closing Vert.x undeploys, which drains. */
+  private static void drain(Vertx vertx, GatewayConfig config) {
+    LOG.info("draining: no new connections, finishing requests in flight");
+    try {
+      vertx
+          .close()
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(config.server().shutdownTimeoutMs() + 5_000, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      LOG.warn("shutdown did not finish cleanly: {}", e.toString());
+    }
+  }
+}

@@ -1,0 +1,238 @@
+package dev.triggergate.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.triggergate.config.GatewayConfig.AccessLog;
+import dev.triggergate.config.GatewayConfig.Dedup;
+import dev.triggergate.config.GatewayConfig.Engine;
+import dev.triggergate.config.GatewayConfig.EngineType;
+import dev.triggergate.config.GatewayConfig.Errors;
+import dev.triggergate.config.GatewayConfig.HttpStatusMode;
+import dev.triggergate.config.GatewayConfig.Limits;
+import dev.triggergate.config.GatewayConfig.Memory;
+import dev.triggergate.config.GatewayConfig.Server;
+import dev.triggergate.config.GatewayConfig.Trigger;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Builds a {@link GatewayConfig} from the YAML file, then {@code TG_…} environment variables
+ * ({@code TG_SERVER__PORT=9090} sets {@code server.port}), then checks every value.
+ */
+public final class ConfigLoader {
+  public static final String ENV_PREFIX = "TG_";
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  private ConfigLoader() {}
+
+  /**
+   * Loads the configuration.
+   *
+   * @param file the YAML file
+   * @param required whether a missing file is an error (it is when named with {@code --conf})
+   * @param env the environment to take overrides from
+   */
+  public static GatewayConfig load(Path file, boolean required, Map<String, String> env) {
+    ObjectNode root = readFile(file, required);
+    applyEnvironment(root, env);
+    return read(new ConfigNode("", root));
+  }
+
+  /** Reads configuration text alone, without a file or environment (tests, defaults). */
+  public static GatewayConfig parse(String yaml) {
+    ObjectNode root = parseYaml(yaml, "configuration");
+    return read(new ConfigNode("", root));
+  }
+
+  private static ObjectNode readFile(Path file, boolean required) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      if (required) {
+        throw new ConfigException(file + ": no such configuration file");
+      }
+      return JsonNodeFactory.instance.objectNode();
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
+    }
+    return parseYaml(text, file.toString());
+  }
+
+  private static ObjectNode parseYaml(String text, String source) {
+    JsonNode node;
+    try {
+      node = YAML.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(source + ": not valid YAML: " + e.getOriginalMessage(), e);
+    }
+    if (node == null || node.isMissingNode() || node.isNull()) {
+      return JsonNodeFactory.instance.objectNode();
+    }
+    if (!node.isObject()) {
+      throw new ConfigException(source + ": expected a mapping at the top level");
+    }
+    return (ObjectNode) node;
+  }
+
+  /**
+   * Overlays {@code TG_A__B=value} as {@code a.b: value}. A value that starts with {@code [} or
+   * {@code {} is read as YAML, so lists of mappings can come from the environment too.
+   */
+  static void applyEnvironment(ObjectNode root, Map<String, String> env) {
+    for (Map.Entry<String, String> entry : new TreeMap<>(env).entrySet()) {
+      String name = entry.getKey();
+      if (!name.startsWith(ENV_PREFIX) || name.length() == ENV_PREFIX.length()) {
+        continue;
+      }
+      String[] path = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).split("__");
+      ObjectNode parent = root;
+      for (int i = 0; i < path.length - 1; i++) {
+        JsonNode child = parent.get(path[i]);
+        if (child == null || !child.isObject()) {
+          child = parent.putObject(path[i]);
+        }
+        parent = (ObjectNode) child;
+      }
+      parent.set(path[path.length - 1], envValue(name, entry.getValue()));
+    }
+  }
+
+  private static JsonNode envValue(String name, String value) {
+    String trimmed = value.trim();
+    if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
+      try {
+        return YAML.readTree(trimmed);
+      } catch (JsonProcessingException e) {
+        throw new ConfigException(name + ": not valid YAML: " + e.getOriginalMessage(), e);
+      }
+    }
+    return TextNode.valueOf(value);
+  }
+
+  private static GatewayConfig read(ConfigNode root) {
+    Server server = server(root.object("server"));
+    Limits limits = limits(root.object("limits"));
+    Errors errors = errors(root.object("errors"));
+    Engine engine = engine(root.object("engine"));
+    rateLimits(root.object("rate_limits"));
+    Dedup dedup = dedup(root.object("dedup"));
+    admin(root.object("admin"));
+    AccessLog accessLog = accessLog(root.object("access_log"));
+    root.finish();
+    return new GatewayConfig(server, limits, errors, engine, dedup, accessLog);
+  }
+
+  private static Server server(ConfigNode node) {
+    Server server =
+        new Server(
+            node.string("host", "0.0.0.0"),
+            (int) node.integer("port", 8080, 0, 65535),
+            (int) node.integer("event_loops", 0, 0, 1024),
+            node.integer("shutdown_timeout_ms", 30_000, 0, 3_600_000));
+    node.finish();
+    return server;
+  }
+
+  private static Limits limits(ConfigNode node) {
+    long max = 1L << 40;
+    Limits limits =
+        new Limits(
+            node.integer("body_max_bytes", 10L << 20, 1, max),
+            node.integer("body_with_files_max_bytes", 100L << 20, 1, max),
+            (int) node.integer("max_items", 0, 0, Integer.MAX_VALUE),
+            (int) node.integer("max_in_flight", 10_000, 1, Integer.MAX_VALUE),
+            node.integer("offload_bytes", 256L << 10, 0, max));
+    node.finish();
+    return limits;
+  }
+
+  private static Errors errors(ConfigNode node) {
+    Errors errors =
+        new Errors(node.choice("http_status", HttpStatusMode.MIRROR, HttpStatusMode.class));
+    node.finish();
+    return errors;
+  }
+
+  private static Engine engine(ConfigNode node) {
+    EngineType type = node.choice("type", EngineType.MEMORY, EngineType.class);
+    Memory memory = memory(node.object("memory"));
+    ConfigNode upstream = node.object("upstream");
+    if (type == EngineType.UPSTREAM) {
+      throw node.invalid("type", "the upstream engine is not available in this version");
+    }
+    upstream.strings("urls");
+    upstream.integer("connect_timeout_ms", 2_000, 1, 3_600_000);
+    upstream.integer("response_timeout_ms", 30_000, 1, 3_600_000);
+    upstream.integer("pool_size", 64, 1, 100_000);
+    upstream.finish();
+    node.finish();
+    return new Engine(type, memory);
+  }
+
+  private static Memory memory(ConfigNode node) {
+    Memory memory =
+        new Memory(
+            node.bool("auto_profiles", true),
+            node.string("profiles_file", null),
+            List.copyOf(node.objects("triggers", ConfigLoader::trigger)),
+            (int) node.integer("journal_max_entries", 100_000, 0, 100_000_000));
+    node.finish();
+    return memory;
+  }
+
+  private static Trigger trigger(ConfigNode node) {
+    return new Trigger(
+        node.requiredInteger("id", 1, Long.MAX_VALUE),
+        node.bool("active", true),
+        List.copyOf(node.strings("tokens")));
+  }
+
+  private static void rateLimits(ConfigNode node) {
+    node.string("redis_url", null);
+    if (node.isSet("policies")) {
+      throw node.invalid("policies", "rate limiting is not available in this version");
+    }
+    node.strings("policies");
+    node.finish();
+  }
+
+  private static Dedup dedup(ConfigNode node) {
+    Dedup dedup =
+        new Dedup(
+            node.bool("enabled", false),
+            node.integer("ttl_ms", 86_400_000, 1, Long.MAX_VALUE),
+            (int) node.integer("max_entries", 100_000, 1, 100_000_000));
+    if (dedup.enabled()) {
+      throw node.invalid("enabled", "de-duplication is not available in this version");
+    }
+    node.string("store", "local");
+    node.finish();
+    return dedup;
+  }
+
+  private static void admin(ConfigNode node) {
+    if (node.bool("enabled", false)) {
+      throw node.invalid("enabled", "the admin API is not available in this version");
+    }
+    node.string("token", null);
+    node.finish();
+  }
+
+  private static AccessLog accessLog(ConfigNode node) {
+    AccessLog accessLog = new AccessLog(node.bool("enabled", true));
+    node.finish();
+    return accessLog;
+  }
+}

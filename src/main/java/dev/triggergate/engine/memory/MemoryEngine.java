@@ -1,0 +1,123 @@
+package dev.triggergate.engine.memory;
+
+import dev.triggergate.api.ApiError;
+import dev.triggergate.api.ErrorCode;
+import dev.triggergate.config.GatewayConfig;
+import dev.triggergate.config.GatewayConfig.Trigger;
+import dev.triggergate.engine.LaunchResult;
+import dev.triggergate.engine.StartBatch;
+import dev.triggergate.engine.TriggerEngine;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers as Altcraft would, from the trigger mailings and profiles it holds (SPEC §7 "memory"):
+ * each matched profile is launched once per batch, unmatched items are left out of the answer.
+ */
+public final class MemoryEngine implements TriggerEngine {
+  private static final Logger LOG = LoggerFactory.getLogger(MemoryEngine.class);
+
+  /** Batches larger than this are matched on a worker thread, off the event loop. */
+  private static final int OFFLOAD_ITEMS = 2_000;
+
+  private final Vertx vertx;
+  private final ProfileIndex profiles;
+  private final Map<Long, Trigger> triggers;
+  private final boolean everyTriggerActive;
+  private final Journal journal;
+
+  MemoryEngine(Vertx vertx, GatewayConfig.Memory config, List<Profile> profiles) {
+    this.vertx = vertx;
+    this.profiles = new ProfileIndex(profiles, config.autoProfiles());
+    this.triggers =
+        config.triggers().stream()
+            .collect(Collectors.toMap(Trigger::id, Function.identity(), (a, b) -> b));
+    this.everyTriggerActive = config.autoProfiles() && config.triggers().isEmpty();
+    this.journal = new Journal(config.journalMaxEntries());
+  }
+
+  /** Builds the engine, reading the profile file if one is named (blocking: start-up only). */
+  public static MemoryEngine create(Vertx vertx, GatewayConfig.Memory config) {
+    List<Profile> profiles =
+        config.profilesFile() == null
+            ? List.of()
+            : ProfileFile.read(Path.of(config.profilesFile()));
+    MemoryEngine engine = new MemoryEngine(vertx, config, profiles);
+    LOG.info(
+        "memory engine: {} profiles, {} triggers{}",
+        engine.profiles.size(),
+        engine.everyTriggerActive ? "every" : String.valueOf(engine.triggers.size()),
+        config.autoProfiles() ? ", auto_profiles on" : "");
+    return engine;
+  }
+
+  public Journal journal() {
+    return journal;
+  }
+
+  @Override
+  public Future<LaunchResult> launch(StartBatch batch) {
+    try {
+      checkTrigger(batch);
+    } catch (ApiError refused) {
+      return Future.failedFuture(refused);
+    }
+    if (batch.itemCount() > OFFLOAD_ITEMS) {
+      return vertx.executeBlocking(() -> match(batch), false);
+    }
+    return Future.succeededFuture(match(batch));
+  }
+
+  private void checkTrigger(StartBatch batch) {
+    long id = batch.triggerId();
+    if (everyTriggerActive) {
+      return;
+    }
+    Trigger trigger = triggers.get(id);
+    if (trigger == null) {
+      throw ApiError.of(ErrorCode.TRIGGER_NOT_FOUND, "trigger " + id + " does not exist");
+    }
+    if (!trigger.active()) {
+      throw ApiError.of(ErrorCode.TRIGGER_NOT_FOUND, "trigger " + id + " is not active");
+    }
+    if (!trigger.tokens().isEmpty() && !trigger.tokens().contains(batch.token())) {
+      throw ApiError.of(ErrorCode.ACCESS_DENIED, "this token may not launch trigger " + id);
+    }
+  }
+
+  private LaunchResult match(StartBatch batch) {
+    List<Object> items = batch.items().getList();
+    Set<String> launched = new LinkedHashSet<>();
+    int unmatched = 0;
+    for (Object item : items) {
+      String id = profiles.find(batch.matching(), asMap(item), batch.fieldName());
+      if (id == null) {
+        unmatched++;
+      } else {
+        launched.add(id);
+      }
+    }
+    List<String> ids = new ArrayList<>(launched);
+    journal.record(batch.triggerId(), ids, batch.requestId());
+    if (unmatched > 0) {
+      LOG.debug("request {}: {} items matched no profile", batch.requestId(), unmatched);
+    }
+    return new LaunchResult(ids, unmatched);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> asMap(Object item) {
+    return item instanceof JsonObject json ? json.getMap() : (Map<String, Object>) item;
+  }
+}

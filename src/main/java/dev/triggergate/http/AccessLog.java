@@ -1,0 +1,74 @@
+package dev.triggergate.http;
+
+import dev.triggergate.api.RequestKeys;
+import dev.triggergate.engine.StartBatch;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes one JSON line per request when its response ends: id, status, error code, latency, bytes,
+ * items, trigger and a short hash of the token, never the token itself (SPEC §8).
+ */
+public final class AccessLog implements Handler<RoutingContext> {
+  private static final Logger LOG = LoggerFactory.getLogger("access");
+  private static final ThreadLocal<MessageDigest> SHA256 =
+      ThreadLocal.withInitial(AccessLog::sha256);
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    long start = System.nanoTime();
+    ctx.addEndHandler(done -> LOG.info(line(ctx, start)));
+    ctx.next();
+  }
+
+  private static String line(RoutingContext ctx, long start) {
+    HttpServerRequest request = ctx.request();
+    JsonObject line =
+        new JsonObject()
+            .put("request_id", (String) ctx.get(RequestKeys.REQUEST_ID))
+            .put("method", request.method().name())
+            .put("path", request.path())
+            .put("status", ctx.response().getStatusCode())
+            .put("error", ctx.get(RequestKeys.ERROR, 0))
+            .put("latency_ms", (System.nanoTime() - start) / 1_000_000.0)
+            .put("bytes_in", request.bytesRead())
+            .put("bytes_out", ctx.response().bytesWritten())
+            .put("client", request.remoteAddress() == null ? null : request.remoteAddress().host());
+    StartBatch batch = ctx.get(RequestKeys.BATCH);
+    if (batch != null) {
+      line.put("trigger_id", batch.triggerId())
+          .put("items", batch.itemCount())
+          .put("token_hash", tokenHash(batch.token()));
+    }
+    return line.encode();
+  }
+
+  /** The first 8 hex digits of the token's SHA-256: enough to tell clients apart in a log. */
+  static String tokenHash(String token) {
+    if (token == null) {
+      return null;
+    }
+    byte[] digest = SHA256.get().digest(token.getBytes(StandardCharsets.UTF_8));
+    StringBuilder out = new StringBuilder(8);
+    for (int i = 0; i < 4; i++) {
+      out.append(Character.forDigit((digest[i] >> 4) & 0xf, 16));
+      out.append(Character.forDigit(digest[i] & 0xf, 16));
+    }
+    return out.toString();
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no SHA-256", e);
+    }
+  }
+}

@@ -1,0 +1,147 @@
+package dev.triggergate.intake;
+
+import dev.triggergate.api.ApiError;
+import dev.triggergate.api.ErrorCode;
+import dev.triggergate.api.ResponseFormat;
+import dev.triggergate.engine.Matching;
+import dev.triggergate.engine.StartBatch;
+import dev.triggergate.validation.BatchSchema;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Turns a body into a {@link StartBatch}: decode (JSON or XML), find the token, check the schema
+ * and the item cap. Pure and thread-safe, so large bodies can run it on a worker thread.
+ */
+public final class BatchReader {
+  private final BatchSchema schema;
+  private final XmlBody xml;
+  private final long bodyMaxBytes;
+  private final int maxItems;
+
+  /**
+   * @param bodyMaxBytes the cap for a body without files; the larger cap for bodies with files was
+   *     enforced while the body streamed in
+   * @param maxItems the cap on {@code data} items, 0 for none
+   */
+  public BatchReader(BatchSchema schema, long bodyMaxBytes, int maxItems) {
+    this.schema = schema;
+    this.xml = new XmlBody(schema.document());
+    this.bodyMaxBytes = bodyMaxBytes;
+    this.maxItems = maxItems;
+  }
+
+  /**
+   * Reads one request.
+   *
+   * @param request what the request carried besides the body
+   * @throws ApiError the 400 or 401 to answer, in the format the body asked for where it said
+   */
+  public StartBatch read(Buffer body, BodyKind kind, RequestFacts request) {
+    JsonObject document = kind == BodyKind.XML ? xml.decode(body) : decodeJson(body);
+    ResponseFormat format = formatOf(document, request.queryFormat());
+    try {
+      if (body.length() > bodyMaxBytes && !hasFiles(document)) {
+        throw ApiError.tooLarge();
+      }
+      String token = tokenOf(document, request);
+      schema.check(document);
+      JsonArray items = document.getJsonArray("data");
+      if (maxItems > 0 && items.size() > maxItems) {
+        throw ApiError.invalid(
+            "too many items in data: " + items.size() + " (at most " + maxItems + ")");
+      }
+      return new StartBatch(
+          request.requestId(),
+          token,
+          document.getLong("trigger_id"),
+          Matching.fromWire(document.getString("matching")),
+          document.getString("field_name"),
+          items,
+          format,
+          body,
+          request.contentType());
+    } catch (ApiError error) {
+      throw error.inFormat(format);
+    }
+  }
+
+  /** Whether the batch carries files: only then may it use the larger body cap (SPEC §6). */
+  private static boolean hasFiles(JsonObject document) {
+    return document.getValue("attach") instanceof JsonArray attach && !attach.isEmpty();
+  }
+
+  private static JsonObject decodeJson(Buffer body) {
+    Object value;
+    try {
+      value = Json.decodeValue(body);
+    } catch (DecodeException e) {
+      throw ApiError.invalid("malformed JSON: " + describe(e));
+    }
+    if (value instanceof JsonObject object) {
+      return object;
+    }
+    throw ApiError.invalid("body must be a JSON object, got " + kindOf(value));
+  }
+
+  private static String kindOf(Object value) {
+    if (value instanceof JsonArray) {
+      return "an array";
+    }
+    if (value == null) {
+      return "null";
+    }
+    return value instanceof String ? "a string" : "a " + value.getClass().getSimpleName();
+  }
+
+  /** Jackson's message, without the echo of the source it appends. */
+  private static String describe(DecodeException e) {
+    String message = e.getMessage() == null ? "unreadable" : e.getMessage();
+    message = message.replace("Failed to decode:", "").trim();
+    int source = message.indexOf("\n at [Source:");
+    String position = "";
+    if (source >= 0) {
+      int line = message.indexOf("line: ", source);
+      int end = message.indexOf(']', source);
+      if (line >= 0 && end > line) {
+        position = " (" + message.substring(line, end) + ")";
+      }
+      message = message.substring(0, source);
+    }
+    int newline = message.indexOf('\n');
+    if (newline >= 0) {
+      message = message.substring(0, newline);
+    }
+    return message + position;
+  }
+
+  private static ResponseFormat formatOf(JsonObject document, ResponseFormat queryFormat) {
+    Object named = document.getValue("format");
+    ResponseFormat format = named instanceof String name ? ResponseFormat.named(name) : null;
+    if (format != null) {
+      return format;
+    }
+    return queryFormat == null ? ResponseFormat.JSON : queryFormat;
+  }
+
+  /** Body field first, then {@code Authorization: Bearer}, then the query (SPEC §2). */
+  private static String tokenOf(JsonObject document, RequestFacts request) {
+    Object inBody = document.getValue("token");
+    if (inBody != null) {
+      // A token of the wrong type or empty is a schema violation, reported as such.
+      return inBody instanceof String text ? text : null;
+    }
+    if (request.headerToken() != null) {
+      return request.headerToken();
+    }
+    if (request.queryToken() != null) {
+      return request.queryToken();
+    }
+    throw ApiError.of(
+        ErrorCode.TOKEN_REQUIRED,
+        "no token: send it in the body field \"token\" or as Authorization: Bearer <token>");
+  }
+}
