@@ -17,6 +17,9 @@ import io.vertx.core.json.JsonObject;
  * and the item cap. Pure and thread-safe, so large bodies can run it on a worker thread.
  */
 public final class BatchReader {
+  private static final byte[] ATTACH =
+      "attach".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
   private final BatchSchema schema;
   private final XmlBody xml;
   private final long bodyMaxBytes;
@@ -41,10 +44,21 @@ public final class BatchReader {
    * @throws ApiError the 400 or 401 to answer, in the format the body asked for where it said
    */
   public StartBatch read(Buffer body, BodyKind kind, RequestFacts request) {
-    JsonObject document = kind == BodyKind.XML ? xml.decode(body) : decodeJson(body);
+    // Over the plain cap only a batch with files may pass; one that never names "attach" cannot
+    // have any, and a malformed one cannot either, so neither is worth decoding further.
+    boolean oversized = body.length() > bodyMaxBytes;
+    if (oversized && !mentionsAttach(body)) {
+      throw ApiError.tooLarge();
+    }
+    JsonObject document;
+    try {
+      document = kind == BodyKind.XML ? xml.decode(body) : decodeJson(body);
+    } catch (ApiError malformed) {
+      throw oversized ? ApiError.tooLarge() : malformed;
+    }
     ResponseFormat format = formatOf(document, request.queryFormat());
     try {
-      if (body.length() > bodyMaxBytes && !hasFiles(document)) {
+      if (oversized && !hasFiles(document)) {
         throw ApiError.tooLarge();
       }
       String token = tokenOf(document, request);
@@ -67,6 +81,21 @@ public final class BatchReader {
     } catch (ApiError error) {
       throw error.inFormat(format);
     }
+  }
+
+  private static boolean mentionsAttach(Buffer body) {
+    byte[] word = ATTACH;
+    int last = body.length() - word.length;
+    outer:
+    for (int i = 0; i <= last; i++) {
+      for (int j = 0; j < word.length; j++) {
+        if (body.getByte(i + j) != word[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
   }
 
   /** Whether the batch carries files: only then may it use the larger body cap (SPEC §6). */

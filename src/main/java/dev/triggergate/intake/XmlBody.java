@@ -83,6 +83,9 @@ public final class XmlBody {
    */
   private Object value(XMLStreamReader reader, int depth, boolean topLevel)
       throws XMLStreamException {
+    if (depth > MAX_DEPTH) {
+      throw ApiError.invalid("XML nested deeper than " + MAX_DEPTH + " levels");
+    }
     Map<String, Object> children = null;
     StringBuilder text = new StringBuilder();
     while (true) {
@@ -136,10 +139,7 @@ public final class XmlBody {
 
   /** A top-level field: its text becomes the type the schema expects there. */
   private Object field(XMLStreamReader reader, String name, int depth) throws XMLStreamException {
-    if (depth + 1 > MAX_DEPTH) {
-      throw ApiError.invalid("XML nested deeper than " + MAX_DEPTH + " levels");
-    }
-    Object value = nested(reader, depth + 1);
+    Object value = value(reader, depth + 1, false);
     if (!(value instanceof String text)) {
       return value;
     }
@@ -153,13 +153,6 @@ public final class XmlBody {
       case "object" -> trimmed.isEmpty() ? new LinkedHashMap<String, Object>() : text;
       default -> text;
     };
-  }
-
-  private Object nested(XMLStreamReader reader, int depth) throws XMLStreamException {
-    if (depth > MAX_DEPTH) {
-      throw ApiError.invalid("XML nested deeper than " + MAX_DEPTH + " levels");
-    }
-    return value(reader, depth, false);
   }
 
   private static void add(Map<String, Object> into, String name, Object value, boolean array) {

@@ -1,0 +1,211 @@
+package dev.triggergate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The built fat jar, started as a user starts it, with a config file and an environment. */
+class GatewayJarIT {
+  private static final Pattern LISTENING = Pattern.compile("listening on [^:]+:(\\d+)");
+  private static final String JAR = System.getProperty("gateway.jar", "target/trigger-gateway.jar");
+
+  @TempDir Path dir;
+  private final List<Process> started = new ArrayList<>();
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  @AfterEach
+  void stop() {
+    started.forEach(Process::destroyForcibly);
+  }
+
+  @Test
+  void jarServesWithConfigFileAndEnvironmentOverride() throws Exception {
+    Path conf = dir.resolve("gateway.yaml");
+    Files.writeString(
+        conf,
+        """
+        server: {host: 127.0.0.1, port: 8080}
+        engine:
+          memory:
+            auto_profiles: true
+            profiles_file: %s
+            triggers: [{id: 8, active: true}]
+        """
+            .formatted(TestGateway.resource("examples/data/profiles.ndjson")));
+    Gateway gateway =
+        start(conf, "TG_SERVER__PORT", "0", "TG_ENGINE__MEMORY__AUTO_PROFILES", "false");
+
+    HttpResponse<String> ok =
+        gateway.post(TestGateway.read("examples/requests/email.json").toString());
+    HttpResponse<String> unknown =
+        gateway.post("{\"token\":\"t\",\"trigger_id\":9,\"data\":[{\"email\":\"a@b\"}]}");
+    HttpResponse<String> unmatched =
+        gateway.post("{\"token\":\"t\",\"trigger_id\":8,\"data\":[{\"email\":\"x@y\"}]}");
+
+    assertThat(gateway.port).isNotEqualTo(8080);
+    assertThat(ok.statusCode()).isEqualTo(200);
+    assertThat(ok.body())
+        .isEqualTo(
+            "{\"error\":0,\"error_text\":\"Successful operation\",\"result\":["
+                + "{\"profile_id\":\"6606e08f10bcdd88297057a7\"},"
+                + "{\"profile_id\":\"66101437dc4594c2934da6da\"}]}");
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    // auto_profiles was turned off by the environment: an unknown email matches nothing.
+    assertThat(unmatched.body()).contains("\"result\":[]");
+    String accessLine = gateway.awaitOutput("\"status\":200");
+    assertThat(accessLine).contains("\"trigger_id\":8").contains("\"token_hash\":\"");
+    assertThat(accessLine).doesNotContain("tok-demo-1");
+  }
+
+  @Test
+  void invalidConfigurationStopsStartUpNamingTheKey() throws Exception {
+    Path conf = dir.resolve("bad.yaml");
+    Files.writeString(conf, "server: {port: 99999}\n");
+
+    Process process =
+        new ProcessBuilder("java", "-jar", JAR, "--conf", conf.toString())
+            .redirectErrorStream(true)
+            .start();
+    started.add(process);
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).isEqualTo(2);
+    assertThat(output)
+        .contains("invalid configuration: server.port: expected an integer from 0 to 65535");
+  }
+
+  @Test
+  void sigtermDrainsTheRequestInFlightThenExits() throws Exception {
+    Path conf = dir.resolve("gateway.yaml");
+    Files.writeString(conf, "server: {host: 127.0.0.1, port: 0}\n");
+    Gateway gateway = start(conf);
+    String body = "{\"token\":\"t\",\"trigger_id\":8,\"data\":[{\"email\":\"a@example.com\"}]}";
+
+    try (Socket socket = new Socket("127.0.0.1", gateway.port)) {
+      OutputStream out = socket.getOutputStream();
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+      out.write(
+          ("POST "
+                  + TestGateway.PATH
+                  + " HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: "
+                  + body.length()
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      // "100 Continue" comes from the body reader: the request is in the pipeline now.
+      assertThat(in.readLine()).isEqualTo("HTTP/1.1 100 Continue");
+      // SIGTERM through the handle: Process.destroy() would also close our end of its output.
+      gateway.process.toHandle().destroy();
+      gateway.awaitOutput("draining");
+      out.write(body.getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      StringBuilder answer = new StringBuilder();
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        answer.append(line).append('\n');
+      }
+
+      assertThat(answer.toString().trim())
+          .startsWith("HTTP/1.1 200")
+          .contains("Successful operation");
+    }
+    assertThat(gateway.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+  }
+
+  private Gateway start(Path conf, String... env) throws IOException, InterruptedException {
+    ProcessBuilder builder =
+        new ProcessBuilder("java", "-Xmx256m", "-jar", JAR, "--conf", conf.toString())
+            .redirectErrorStream(true);
+    for (int i = 0; i < env.length; i += 2) {
+      builder.environment().put(env[i], env[i + 1]);
+    }
+    Process process = builder.start();
+    started.add(process);
+    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                  new BufferedReader(
+                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                in.lines().forEach(lines::add);
+              } catch (IOException | java.io.UncheckedIOException ended) {
+                // The process ended and its output closed; the assertions say what that means.
+              }
+            });
+    reader.setDaemon(true);
+    reader.start();
+    Gateway gateway = new Gateway(process, lines);
+    Matcher matcher = LISTENING.matcher(gateway.awaitOutput("listening on"));
+    assertThat(matcher.find()).isTrue();
+    gateway.port = Integer.parseInt(matcher.group(1));
+    // A request that is answered proves the port is served, not just bound.
+    assertThat(gateway.get("/health").statusCode()).isEqualTo(200);
+    gateway.awaitOutput("\"path\":\"/health\"");
+    return gateway;
+  }
+
+  private final class Gateway {
+    final Process process;
+    final BlockingQueue<String> lines;
+    int port;
+
+    Gateway(Process process, BlockingQueue<String> lines) {
+      this.process = process;
+      this.lines = lines;
+    }
+
+    String awaitOutput(String fragment) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (System.nanoTime() < deadline) {
+        String line = lines.poll(1, TimeUnit.SECONDS);
+        if (line != null && line.contains(fragment)) {
+          return line;
+        }
+      }
+      throw new AssertionError("the gateway never printed " + fragment);
+    }
+
+    HttpResponse<String> post(String body) throws IOException, InterruptedException {
+      return http.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + TestGateway.PATH))
+              .timeout(Duration.ofSeconds(30))
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString(body))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> get(String path) throws IOException, InterruptedException {
+      return http.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+              .timeout(Duration.ofSeconds(30))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package dev.triggergate;
+
+import dev.triggergate.config.ConfigLoader;
+import dev.triggergate.config.GatewayConfig;
+import dev.triggergate.engine.memory.Journal;
+import dev.triggergate.engine.memory.MemoryEngine;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** A real gateway on a free loopback port, with a real HTTP client pointed at it. */
+public final class TestGateway implements AutoCloseable {
+  public static final String PATH = "/api/v1.1/campaigns/triggers/start_batch";
+
+  /** The sample profiles with the triggers the examples use, and nothing generated. */
+  public static final String SAMPLE_ENGINE =
+      """
+      engine:
+        memory:
+          auto_profiles: false
+          profiles_file: %s
+          triggers:
+            - {id: 8, active: true}
+            - {id: 96, active: true}
+            - {id: 7, active: false}
+            - {id: 9, active: true, tokens: [tok-vip]}
+      """
+          .formatted(resource("examples/data/profiles.ndjson"));
+
+  public final Vertx vertx;
+  public final GatewayVerticle.Running running;
+  public final WebClient client;
+
+  private TestGateway(Vertx vertx, GatewayVerticle.Running running) {
+    this.vertx = vertx;
+    this.running = running;
+    this.client =
+        WebClient.create(
+            vertx,
+            new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(running.port()),
+            new PoolOptions().setHttp1MaxSize(64));
+  }
+
+  /** Starts a gateway with the given YAML (without a {@code server} section) on port 0. */
+  public static TestGateway start(String yaml) {
+    GatewayConfig config =
+        ConfigLoader.parse(
+            "server: {host: 127.0.0.1, port: 0, event_loops: 2}\n"
+                + "access_log: {enabled: false}\n"
+                + yaml);
+    Vertx vertx = Vertx.vertx();
+    return new TestGateway(vertx, GatewayVerticle.deploy(vertx, config).await());
+  }
+
+  public static TestGateway sample() {
+    return start(SAMPLE_ENGINE);
+  }
+
+  public int port() {
+    return running.port();
+  }
+
+  public Journal journal() {
+    return ((MemoryEngine) running.engine()).journal();
+  }
+
+  public HttpRequest<Buffer> request(HttpMethod method, String uri) {
+    return client.request(method, uri);
+  }
+
+  /** POSTs a body to start_batch with the given content type (null sends none). */
+  public HttpResponse<Buffer> post(String contentType, Buffer body) {
+    return post(PATH, contentType, body);
+  }
+
+  public HttpResponse<Buffer> post(String uri, String contentType, Buffer body) {
+    HttpRequest<Buffer> request = client.post(uri);
+    if (contentType != null) {
+      request.putHeader("Content-Type", contentType);
+    }
+    return request.sendBuffer(body).await();
+  }
+
+  public HttpResponse<Buffer> postJson(String json) {
+    return post("application/json", Buffer.buffer(json));
+  }
+
+  /** A test resource as a path on disk. */
+  public static Path resource(String name) {
+    try {
+      return Path.of(TestGateway.class.getClassLoader().getResource(name).toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static Buffer read(String name) {
+    try {
+      return Buffer.buffer(Files.readAllBytes(resource(name)));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    vertx.close().await();
+  }
+}

@@ -1,0 +1,114 @@
+package dev.triggergate.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.triggergate.config.GatewayConfig.EngineType;
+import dev.triggergate.config.GatewayConfig.HttpStatusMode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The configuration: file, then environment, then checks that name the key (SPEC §9). */
+class ConfigLoaderTest {
+  @TempDir Path dir;
+
+  @Test
+  void emptyConfigurationGivesTheDocumentedDefaults() {
+    GatewayConfig config = ConfigLoader.parse("");
+
+    assertThat(config.server().host()).isEqualTo("0.0.0.0");
+    assertThat(config.server().port()).isEqualTo(8080);
+    assertThat(config.limits().bodyMaxBytes()).isEqualTo(10L * 1024 * 1024);
+    assertThat(config.limits().bodyWithFilesMaxBytes()).isEqualTo(100L * 1024 * 1024);
+    assertThat(config.limits().maxItems()).isZero();
+    assertThat(config.limits().maxInFlight()).isEqualTo(10_000);
+    assertThat(config.errors().httpStatus()).isEqualTo(HttpStatusMode.MIRROR);
+    assertThat(config.engine().type()).isEqualTo(EngineType.MEMORY);
+    assertThat(config.engine().memory().autoProfiles()).isTrue();
+    assertThat(config.engine().memory().triggers()).isEmpty();
+  }
+
+  @Test
+  void shippedConfigFileIsValidAndEqualsTheDefaults() {
+    GatewayConfig shipped = ConfigLoader.load(Path.of("conf/gateway.yaml"), true, Map.of());
+
+    assertThat(shipped).isEqualTo(ConfigLoader.parse(""));
+  }
+
+  @Test
+  void environmentOverridesTheFile() throws IOException {
+    Path file = write("server: {port: 9000}\nlimits: {max_items: 5}\n");
+
+    GatewayConfig config =
+        ConfigLoader.load(
+            file,
+            true,
+            Map.of(
+                "TG_SERVER__PORT", "9090",
+                "TG_ERRORS__HTTP_STATUS", "always_200",
+                "TG_ENGINE__MEMORY__TRIGGERS", "[{id: 8, active: false, tokens: [a, b]}]",
+                "TG_ENGINE__MEMORY__AUTO_PROFILES", "false",
+                "PATH", "/usr/bin"));
+
+    assertThat(config.server().port()).isEqualTo(9090);
+    assertThat(config.limits().maxItems()).isEqualTo(5);
+    assertThat(config.errors().httpStatus()).isEqualTo(HttpStatusMode.ALWAYS_200);
+    assertThat(config.engine().memory().autoProfiles()).isFalse();
+    assertThat(config.engine().memory().triggers())
+        .containsExactly(new GatewayConfig.Trigger(8, false, java.util.List.of("a", "b")));
+  }
+
+  @Test
+  void missingDefaultFileIsFineButANamedOneIsNot() {
+    Path missing = dir.resolve("absent.yaml");
+
+    assertThat(ConfigLoader.load(missing, false, Map.of())).isEqualTo(ConfigLoader.parse(""));
+    assertThatThrownBy(() -> ConfigLoader.load(missing, true, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("absent.yaml: no such configuration file");
+  }
+
+  @Test
+  void badValuesNameTheKeyAndWhatWasExpected() {
+    assertRefused("server: {port: 70000}", "server.port: expected an integer from 0 to 65535");
+    assertRefused("server: {port: abc}", "server.port: expected an integer from 0 to 65535");
+    assertRefused("server: {prot: 1}", "server.prot: unknown key");
+    assertRefused("limitz: {}", "limitz: unknown key");
+    assertRefused("errors: {http_status: sometimes}", "errors.http_status: expected one of");
+    assertRefused("limits: {body_max_bytes: 0}", "limits.body_max_bytes: expected an integer");
+    assertRefused(
+        "engine: {memory: {triggers: [{active: true}]}}", "engine.memory.triggers[0].id: required");
+    assertRefused(
+        "engine: {memory: {triggers: [{id: 1, colour: red}]}}",
+        "engine.memory.triggers[0].colour: unknown key");
+    assertRefused("engine: {memory: {auto_profiles: maybe}}", "expected true or false");
+    assertRefused("server: [1, 2]", "server: expected a mapping");
+    assertRefused("server: {port: 1", "not valid YAML");
+    assertRefused("engine: {type: upstream}", "engine.type: the upstream engine is not available");
+  }
+
+  @Test
+  void badEnvironmentValueNamesTheKey() throws IOException {
+    Path file = write("");
+
+    assertThatThrownBy(() -> ConfigLoader.load(file, true, Map.of("TG_SERVER__PORT", "x")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("server.port: expected an integer");
+  }
+
+  private void assertRefused(String yaml, String message) {
+    assertThatThrownBy(() -> ConfigLoader.parse(yaml))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(message);
+  }
+
+  private Path write(String yaml) throws IOException {
+    Path file = dir.resolve("gateway.yaml");
+    Files.writeString(file, yaml);
+    return file;
+  }
+}
