@@ -84,6 +84,28 @@ class StartBatchExamplesTest {
                 .toList());
   }
 
+  @org.junit.jupiter.api.Test
+  void successAndTooLargeEnvelopesMatchTheExampleResponses() {
+    Buffer twoProfiles = TestGateway.read("examples/requests/profile_id.json");
+    String xmlRequest =
+        twoProfiles.toString().replace("\"matching\"", "\"format\": \"xml\", \"matching\"");
+
+    HttpResponse<Buffer> json = gateway.post("application/json", twoProfiles);
+    HttpResponse<Buffer> xml = gateway.post("application/json", Buffer.buffer(xmlRequest));
+    HttpResponse<Buffer> tooLarge =
+        gateway.post(
+            TestGateway.PATH + "?format=xml",
+            "application/json",
+            Buffer.buffer(" ".repeat(10 * 1024 * 1024 + 1)));
+
+    assertThat(json.bodyAsJsonObject())
+        .isEqualTo(TestGateway.read("examples/responses/success.json").toJsonObject());
+    assertThat(xml.bodyAsString())
+        .isEqualTo(TestGateway.read("examples/responses/success.xml").toString().trim());
+    assertThat(tooLarge.bodyAsString())
+        .isEqualTo(TestGateway.read("examples/responses/too_large.xml").toString().trim());
+  }
+
   static Stream<Arguments> invalid() {
     return Stream.of(
         Arguments.of("body_is_array.json", 400, "body must be a JSON object, got an array"),
