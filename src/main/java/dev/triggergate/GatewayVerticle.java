@@ -4,7 +4,10 @@ import dev.triggergate.config.GatewayConfig;
 import dev.triggergate.engine.TriggerEngine;
 import dev.triggergate.engine.memory.MemoryEngine;
 import dev.triggergate.http.Pipeline;
+import dev.triggergate.ratelimit.RateLimiting;
 import dev.triggergate.validation.BatchSchema;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -37,7 +40,8 @@ public final class GatewayVerticle extends VerticleBase {
    * @param engine the engine behind it
    * @param deploymentId its deployment, for undeploying
    */
-  public record Running(int port, TriggerEngine engine, String deploymentId) {}
+  public record Running(
+      int port, TriggerEngine engine, PrometheusMeterRegistry registry, String deploymentId) {}
 
   /** Builds the gateway's parts once and starts serving. */
   public static Future<Running> deploy(Vertx vertx, GatewayConfig config) {
@@ -55,15 +59,18 @@ public final class GatewayVerticle extends VerticleBase {
                     .deployVerticle(
                         () -> new GatewayVerticle(config, parts.pipeline(), port),
                         new DeploymentOptions().setInstances(instances))
-                    .map(id -> new Running(port.get(), parts.engine(), id)));
+                    .map(id -> new Running(port.get(), parts.engine(), parts.registry(), id)));
   }
 
-  private record Parts(Pipeline pipeline, TriggerEngine engine) {}
+  private record Parts(Pipeline pipeline, TriggerEngine engine, PrometheusMeterRegistry registry) {}
 
   private static Parts parts(Vertx vertx, GatewayConfig config) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     BatchSchema schema = BatchSchema.load();
     TriggerEngine engine = MemoryEngine.create(vertx, config.engine().memory());
-    return new Parts(new Pipeline(vertx, config, schema, engine), engine);
+    RateLimiting rateLimiting = new RateLimiting(vertx, config.rateLimits(), registry);
+    return new Parts(
+        new Pipeline(vertx, config, schema, engine, rateLimiting, registry), engine, registry);
   }
 
   @Override

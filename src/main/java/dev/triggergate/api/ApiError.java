@@ -1,6 +1,7 @@
 package dev.triggergate.api;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The one failure type of the pipeline: it knows its Altcraft error code and the {@code
@@ -14,22 +15,25 @@ public final class ApiError extends RuntimeException {
   private final List<String> details;
   private final boolean closeConnection;
   private final ResponseFormat format;
+  private final Map<String, String> headers;
 
   private ApiError(
       ErrorCode code,
       String debug,
       List<String> details,
       boolean closeConnection,
-      ResponseFormat format) {
+      ResponseFormat format,
+      Map<String, String> headers) {
     super(debug, null, false, false);
     this.code = code;
     this.details = List.copyOf(details);
     this.closeConnection = closeConnection;
     this.format = format;
+    this.headers = Map.copyOf(headers);
   }
 
   private ApiError(ErrorCode code, String debug, List<String> details, boolean closeConnection) {
-    this(code, debug, details, closeConnection, null);
+    this(code, debug, details, closeConnection, null, Map.of());
   }
 
   public static ApiError of(ErrorCode code, String debug) {
@@ -52,7 +56,19 @@ public final class ApiError extends RuntimeException {
 
   /** The same error, to be answered in {@code format} (known once the body named it). */
   public ApiError inFormat(ResponseFormat format) {
-    return new ApiError(code, debug(), details, closeConnection, format);
+    return new ApiError(code, debug(), details, closeConnection, format, headers);
+  }
+
+  /** The same error, answered with these response headers as well (e.g. {@code Retry-After}). */
+  public ApiError withHeaders(Map<String, String> extra) {
+    Map<String, String> all = new java.util.LinkedHashMap<>(headers);
+    all.putAll(extra);
+    return new ApiError(code, debug(), details, closeConnection, format, all);
+  }
+
+  /** Response headers that belong to this answer. */
+  public Map<String, String> headers() {
+    return headers;
   }
 
   /** The format the body asked for, or null when the body was not read that far. */

@@ -15,16 +15,25 @@ import dev.triggergate.config.GatewayConfig.Errors;
 import dev.triggergate.config.GatewayConfig.HttpStatusMode;
 import dev.triggergate.config.GatewayConfig.Limits;
 import dev.triggergate.config.GatewayConfig.Memory;
+import dev.triggergate.config.GatewayConfig.Policy;
+import dev.triggergate.config.GatewayConfig.PolicyBackend;
+import dev.triggergate.config.GatewayConfig.PolicyKey;
+import dev.triggergate.config.GatewayConfig.PolicyUnit;
+import dev.triggergate.config.GatewayConfig.RateLimits;
 import dev.triggergate.config.GatewayConfig.Server;
+import dev.triggergate.config.GatewayConfig.StoreFailure;
 import dev.triggergate.config.GatewayConfig.Trigger;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * Builds a {@link GatewayConfig} from the YAML file, then {@code TG_…} environment variables
@@ -33,6 +42,7 @@ import java.util.TreeMap;
 public final class ConfigLoader {
   public static final String ENV_PREFIX = "TG_";
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final Pattern POLICY_NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
   private ConfigLoader() {}
 
@@ -126,12 +136,12 @@ public final class ConfigLoader {
     Limits limits = limits(root.object("limits"));
     Errors errors = errors(root.object("errors"));
     Engine engine = engine(root.object("engine"));
-    rateLimits(root.object("rate_limits"));
+    RateLimits rateLimits = rateLimits(root.object("rate_limits"));
     Dedup dedup = dedup(root.object("dedup"));
     admin(root.object("admin"));
     AccessLog accessLog = accessLog(root.object("access_log"));
     root.finish();
-    return new GatewayConfig(server, limits, errors, engine, dedup, accessLog);
+    return new GatewayConfig(server, limits, errors, engine, rateLimits, dedup, accessLog);
   }
 
   private static Server server(ConfigNode node) {
@@ -199,13 +209,40 @@ public final class ConfigLoader {
         List.copyOf(node.strings("tokens")));
   }
 
-  private static void rateLimits(ConfigNode node) {
-    node.string("redis_url", null);
-    if (node.isSet("policies")) {
-      throw node.invalid("policies", "rate limiting is not available in this version");
+  private static RateLimits rateLimits(ConfigNode node) {
+    String redisUrl = node.string("redis_url", null);
+    long timeout = node.integer("redis_timeout_ms", 100, 1, 60_000);
+    int maxKeys = (int) node.integer("local_max_keys", 100_000, 1, 100_000_000);
+    List<Policy> policies = List.copyOf(node.objects("policies", ConfigLoader::policy));
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < policies.size(); i++) {
+      Policy policy = policies.get(i);
+      if (!names.add(policy.name())) {
+        throw node.invalid("policies[" + i + "].name", "\"" + policy.name() + "\" is used twice");
+      }
+      if (policy.backend() == PolicyBackend.REDIS && redisUrl == null) {
+        throw node.invalid("policies[" + i + "].backend", "redis needs rate_limits.redis_url");
+      }
     }
-    node.strings("policies");
     node.finish();
+    return new RateLimits(redisUrl, timeout, maxKeys, policies);
+  }
+
+  private static Policy policy(ConfigNode node) {
+    String name = node.string("name", null);
+    if (name == null || !POLICY_NAME.matcher(name).matches()) {
+      throw node.invalid(
+          "name", "expected letters, digits, '.', '_' or '-' (it names the policy in headers)");
+    }
+    return new Policy(
+        name,
+        node.choice("key", null, PolicyKey.class),
+        node.choice("unit", PolicyUnit.REQUESTS, PolicyUnit.class),
+        (int) node.requiredInteger("limit", 1, Integer.MAX_VALUE),
+        node.requiredInteger("period_ms", 1, 86_400_000L * 366),
+        node.integer("max_wait_ms", 0, 0, 3_600_000),
+        node.choice("backend", PolicyBackend.LOCAL, PolicyBackend.class),
+        node.choice("on_store_failure", StoreFailure.LOCAL, StoreFailure.class));
   }
 
   private static Dedup dedup(ConfigNode node) {

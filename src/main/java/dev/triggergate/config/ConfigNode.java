@@ -111,6 +111,9 @@ final class ConfigNode {
   <E extends Enum<E>> E choice(String name, E fallback, Class<E> type) {
     String text = string(name, null);
     if (text == null) {
+      if (fallback == null) {
+        throw new ConfigException(key(name) + ": required, one of " + names(type));
+      }
       return fallback;
     }
     for (E constant : type.getEnumConstants()) {
@@ -118,12 +121,16 @@ final class ConfigNode {
         return constant;
       }
     }
+    throw new ConfigException(
+        key(name) + ": expected one of " + names(type) + ", got \"" + text + "\"");
+  }
+
+  private static <E extends Enum<E>> String names(Class<E> type) {
     List<String> names = new ArrayList<>();
     for (E constant : type.getEnumConstants()) {
       names.add(constant.name().toLowerCase(java.util.Locale.ROOT));
     }
-    throw new ConfigException(
-        key(name) + ": expected one of " + String.join(", ", names) + ", got \"" + text + "\"");
+    return String.join(", ", names);
   }
 
   /** A list of plain values; a comma-separated string (as an environment variable gives) too. */

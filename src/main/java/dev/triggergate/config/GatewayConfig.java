@@ -4,7 +4,13 @@ import java.util.List;
 
 /** The whole configuration, read once at start-up into immutable values (SPEC §9). */
 public record GatewayConfig(
-    Server server, Limits limits, Errors errors, Engine engine, Dedup dedup, AccessLog accessLog) {
+    Server server,
+    Limits limits,
+    Errors errors,
+    Engine engine,
+    RateLimits rateLimits,
+    Dedup dedup,
+    AccessLog accessLog) {
 
   /** Where and how the HTTP server listens. */
   public record Server(String host, int port, int eventLoops, long shutdownTimeoutMs) {}
@@ -49,6 +55,65 @@ public record GatewayConfig(
 
   /** A trigger mailing the memory engine knows; empty {@code tokens} lets every token launch it. */
   public record Trigger(long id, boolean active, List<String> tokens) {}
+
+  /**
+   * Rate limiting (SPEC §6): every policy applies, the first refusal decides.
+   *
+   * @param redisUrl the Redis the {@code redis} backend shares state through, or null
+   * @param redisTimeoutMs how long one Redis check may take before {@code on_store_failure} applies
+   * @param localMaxKeys per policy, how many keys the local backend keeps (idle ones expire first)
+   */
+  public record RateLimits(
+      String redisUrl, long redisTimeoutMs, int localMaxKeys, List<Policy> policies) {}
+
+  /**
+   * One named rate policy.
+   *
+   * @param limit permits per period: requests, or profiles ({@code data} items)
+   * @param maxWaitMs how long a request may wait for permits on a timer; 0 refuses at once
+   */
+  public record Policy(
+      String name,
+      PolicyKey key,
+      PolicyUnit unit,
+      int limit,
+      long periodMs,
+      long maxWaitMs,
+      PolicyBackend backend,
+      StoreFailure onStoreFailure) {}
+
+  /** What a policy counts per: everything, a token, a trigger, both, or a client address. */
+  public enum PolicyKey {
+    GLOBAL,
+    TOKEN,
+    TRIGGER,
+    TOKEN_TRIGGER,
+    CLIENT_IP;
+
+    /** Whether the key is known before the body is read. */
+    public boolean needsBody() {
+      return this != GLOBAL && this != CLIENT_IP;
+    }
+  }
+
+  /** What a policy counts: requests, or the profiles ({@code data} items) they carry. */
+  public enum PolicyUnit {
+    REQUESTS,
+    PROFILES
+  }
+
+  /** Where a policy keeps its counts. */
+  public enum PolicyBackend {
+    LOCAL,
+    REDIS
+  }
+
+  /** What a Redis-backed policy does while Redis cannot answer. */
+  public enum StoreFailure {
+    LOCAL,
+    ALLOW,
+    DENY
+  }
 
   /** Request-ID de-duplication (SPEC §7). */
   public record Dedup(boolean enabled, long ttlMs, int maxEntries) {}

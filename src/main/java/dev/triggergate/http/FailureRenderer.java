@@ -77,6 +77,7 @@ public final class FailureRenderer implements Handler<RoutingContext> {
     ctx.put(RequestKeys.ERROR, error.code().code());
     int status = statusMode == HttpStatusMode.ALWAYS_200 ? 200 : error.code().code();
     response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, format.contentType());
+    error.headers().forEach(response::putHeader);
     // A body left unread (refused early, or over the cap) makes the connection unusable for the
     // next request: answer, then close it. HTTP/2 streams need no such care.
     boolean close =

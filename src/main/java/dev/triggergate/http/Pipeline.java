@@ -7,17 +7,23 @@ import dev.triggergate.intake.BatchDecoding;
 import dev.triggergate.intake.BatchReader;
 import dev.triggergate.intake.BodyReader;
 import dev.triggergate.ops.Health;
+import dev.triggergate.ops.MetricsEndpoint;
+import dev.triggergate.ops.Readiness;
+import dev.triggergate.ratelimit.RateLimiting;
 import dev.triggergate.validation.BatchSchema;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 
 /**
  * The request pipeline, in order (DESIGN "The pipeline is the design"). Its handlers are built once
  * and shared by every event loop; they keep no per-request state.
  */
 public final class Pipeline {
-  /** The one API path; a trailing slash is accepted too. */
+  /** The one API path. */
   public static final String START_BATCH = "/api/v1.1/campaigns/triggers/start_batch";
 
   private final RequestIds requestIds = new RequestIds();
@@ -28,9 +34,19 @@ public final class Pipeline {
   private final BatchDecoding decoding;
   private final Launch launch;
   private final Health health;
+  private final Readiness ready;
+  private final MetricsEndpoint metrics;
+  private final Handler<RoutingContext> rateBeforeBody;
+  private final Handler<RoutingContext> rateAfterBody;
   private final FailureRenderer failures;
 
-  public Pipeline(Vertx vertx, GatewayConfig config, BatchSchema schema, TriggerEngine engine) {
+  public Pipeline(
+      Vertx vertx,
+      GatewayConfig config,
+      BatchSchema schema,
+      TriggerEngine engine,
+      RateLimiting rateLimiting,
+      PrometheusMeterRegistry registry) {
     GatewayConfig.Limits limits = config.limits();
     this.accessLog = config.accessLog().enabled() ? new AccessLog() : null;
     this.inFlight = new InFlightLimit(limits.maxInFlight());
@@ -39,6 +55,10 @@ public final class Pipeline {
     this.decoding = new BatchDecoding(vertx, reader, limits.offloadBytes());
     this.launch = new Launch(engine);
     this.health = new Health();
+    this.ready = new Readiness(() -> engine.isReady() && rateLimiting.isReady());
+    this.metrics = new MetricsEndpoint(registry);
+    this.rateBeforeBody = rateLimiting.beforeBody();
+    this.rateAfterBody = rateLimiting.afterBody();
     this.failures = new FailureRenderer(config.errors().httpStatus());
   }
 
@@ -50,16 +70,19 @@ public final class Pipeline {
     if (accessLog != null) {
       router.route().handler(accessLog);
     }
-    for (String path : new String[] {START_BATCH, START_BATCH + "/"}) {
-      router
-          .route(HttpMethod.POST, path)
-          .handler(inFlight)
-          .handler(admission)
-          .handler(bodyReader)
-          .handler(decoding)
-          .handler(launch);
-    }
+    // An exact route path matches with and without a trailing slash.
+    router
+        .route(HttpMethod.POST, START_BATCH)
+        .handler(inFlight)
+        .handler(admission)
+        .handler(rateBeforeBody)
+        .handler(bodyReader)
+        .handler(decoding)
+        .handler(rateAfterBody)
+        .handler(launch);
     router.get(Health.PATH).handler(health);
+    router.get(Readiness.PATH).handler(ready);
+    router.get(MetricsEndpoint.PATH).handler(metrics);
     router.route().failureHandler(failures);
     router.errorHandler(404, failures::notFound);
     router.errorHandler(405, failures::methodNotAllowed);
@@ -67,7 +90,7 @@ public final class Pipeline {
   }
 
   /** Body bytes wait in the socket until {@link BodyReader} asks, so none are lost or buffered. */
-  private void pauseUntilRead(io.vertx.ext.web.RoutingContext ctx) {
+  private void pauseUntilRead(RoutingContext ctx) {
     ctx.request().pause();
     ctx.next();
   }

@@ -92,6 +92,59 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void ratePoliciesAreReadWithDefaultsAndChecked() {
+    GatewayConfig config =
+        ConfigLoader.parse(
+            """
+            rate_limits:
+              redis_url: redis://127.0.0.1:6379
+              policies:
+                - {name: per-token, key: token, limit: 100, period_ms: 1000}
+                - {name: profiles, key: trigger, unit: profiles, limit: 5000, period_ms: 60000,
+                   max_wait_ms: 250, backend: redis, on_store_failure: deny}
+            """);
+
+    assertThat(config.rateLimits().redisTimeoutMs()).isEqualTo(100);
+    assertThat(config.rateLimits().policies())
+        .containsExactly(
+            new GatewayConfig.Policy(
+                "per-token",
+                GatewayConfig.PolicyKey.TOKEN,
+                GatewayConfig.PolicyUnit.REQUESTS,
+                100,
+                1000,
+                0,
+                GatewayConfig.PolicyBackend.LOCAL,
+                GatewayConfig.StoreFailure.LOCAL),
+            new GatewayConfig.Policy(
+                "profiles",
+                GatewayConfig.PolicyKey.TRIGGER,
+                GatewayConfig.PolicyUnit.PROFILES,
+                5000,
+                60000,
+                250,
+                GatewayConfig.PolicyBackend.REDIS,
+                GatewayConfig.StoreFailure.DENY));
+
+    String policy = "rate_limits: {policies: [{name: p, key: token, period_ms: 1000%s}]}";
+    assertRefused(
+        policy.formatted(", limit: 1, backend: redis"), "policies[0].backend: redis needs");
+    assertRefused(policy.formatted(", limit: 1, unit: bytes"), "policies[0].unit: expected one of");
+    assertRefused(policy.formatted(", limit: 0"), "policies[0].limit: expected an integer");
+    assertRefused(policy.formatted(""), "policies[0].limit: required");
+    assertRefused(
+        "rate_limits: {policies: [{name: p, limit: 1, period_ms: 1}]}",
+        "rate_limits.policies[0].key: required, one of global, token");
+    assertRefused(
+        "rate_limits: {policies: [{name: \"a b\", key: token, limit: 1, period_ms: 1}]}",
+        "rate_limits.policies[0].name: expected letters");
+    assertRefused(
+        "rate_limits: {policies: [{name: p, key: token, limit: 1, period_ms: 1},"
+            + " {name: p, key: global, limit: 1, period_ms: 1}]}",
+        "rate_limits.policies[1].name: \"p\" is used twice");
+  }
+
+  @Test
   void badEnvironmentValueNamesTheKey() throws IOException {
     Path file = write("");
 

@@ -80,6 +80,11 @@ class ErrorsTest {
                 + "\"attach\":[{\"name\":\"x\",\"data\":\"not a data uri\"}]}",
             400,
             "/attach/0/data: does not match pattern"),
+        Arguments.of(
+            "application/json",
+            "{\"token\":\"t\",\"trigger_id\":9223372036854775808,\"data\":[{\"email\":\"a@b\"}]}",
+            400,
+            "/trigger_id: 9223372036854775808 is greater than"),
         Arguments.of("application/json", "{\"data\":[]}", 401, "no token"),
         Arguments.of(
             "application/json", VALID.formatted(12345), 404, "trigger 12345 does not exist"),

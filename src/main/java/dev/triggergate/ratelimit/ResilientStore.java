@@ -1,0 +1,105 @@
+package dev.triggergate.ratelimit;
+
+import dev.triggergate.config.GatewayConfig.Policy;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Redis-backed policy that keeps answering while Redis is slow or down: each check is bounded by
+ * a timeout, and a failure (or a Redis still backing off, see {@link RedisHealth}) applies the
+ * policy's {@code on_store_failure}: {@code local}, {@code allow} or {@code deny}. Every fallback
+ * is counted; the log says so once per interval, never silently and never once per request.
+ */
+final class ResilientStore implements LimiterStore {
+  private static final Logger LOG = LoggerFactory.getLogger(ResilientStore.class);
+  private static final long LOG_INTERVAL_MS = 10_000;
+
+  private final Policy policy;
+  private final LimiterStore redis;
+  private final LocalLimiterStore local;
+  private final RedisHealth health;
+  private final Counter fallbacks;
+  private final AtomicLong lastLogMs = new AtomicLong(Long.MIN_VALUE / 2);
+  private final AtomicLong unloggedFallbacks = new AtomicLong();
+
+  ResilientStore(
+      Policy policy,
+      LimiterStore redis,
+      LocalLimiterStore local,
+      RedisHealth health,
+      MeterRegistry registry) {
+    this.policy = policy;
+    this.redis = redis;
+    this.local = local;
+    this.health = health;
+    this.fallbacks =
+        Counter.builder("gateway_ratelimit_store_fallbacks")
+            .description("Rate checks answered without Redis because it failed or was backing off")
+            .tag("policy", policy.name())
+            .tag("mode", policy.onStoreFailure().name().toLowerCase(java.util.Locale.ROOT))
+            .register(registry);
+  }
+
+  @Override
+  public Future<RateDecision> acquire(Policy ignored, String key, int permits) {
+    if (!health.shouldTry()) {
+      return fallback(key, permits, null);
+    }
+    return redis
+        .acquire(policy, key, permits)
+        .andThen(
+            done -> {
+              if (done.succeeded()) {
+                health.succeeded();
+              } else {
+                health.failed();
+              }
+            })
+        .recover(error -> fallback(key, permits, error));
+  }
+
+  private Future<RateDecision> fallback(String key, int permits, Throwable error) {
+    fallbacks.increment();
+    logOncePerInterval(error);
+    return switch (policy.onStoreFailure()) {
+      case LOCAL -> Future.succeededFuture(local.decide(key, permits));
+      case ALLOW ->
+          Future.succeededFuture(new RateDecision(true, policy.limit(), 0, policy.periodMs()));
+      case DENY -> Future.failedFuture(new StoreUnavailable(policy));
+    };
+  }
+
+  private void logOncePerInterval(Throwable error) {
+    long now = health.now();
+    long last = lastLogMs.get();
+    long count = unloggedFallbacks.incrementAndGet();
+    if (now - last >= LOG_INTERVAL_MS && lastLogMs.compareAndSet(last, now)) {
+      unloggedFallbacks.addAndGet(-count);
+      LOG.warn(
+          "rate policy \"{}\": Redis unavailable ({}); {} check(s) answered by on_store_failure={}",
+          policy.name(),
+          error == null ? "backing off" : describe(error),
+          count,
+          policy.onStoreFailure().name().toLowerCase(java.util.Locale.ROOT));
+    }
+  }
+
+  private static String describe(Throwable error) {
+    if (error instanceof java.util.concurrent.TimeoutException) {
+      return "timed out";
+    }
+    return error.getClass().getSimpleName() + ": " + error.getMessage();
+  }
+
+  /** Thrown by a {@code deny} policy while Redis cannot answer. */
+  static final class StoreUnavailable extends RuntimeException {
+    StoreUnavailable(Policy policy) {
+      super(
+          "rate limit store unavailable for policy \"" + policy.name() + "\"", null, false, false);
+    }
+  }
+}
