@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Load test of the whole service: wrk posts a 10-item start_batch to the gateway and to a bare
+# Vert.x server (the baseline) in alternating rounds, each round on freshly started JVMs, then
+# prints req/s, p50 and p99 per run, their medians, and the ratio gateway/bare.
+#
+# Usage: bench/load.sh
+# Environment: DURATION (20s), WARMUP (5s, 0 to skip), CONNECTIONS (64), THREADS (2), ROUNDS (2),
+#              SKIP_BUILD (0; 1 reuses target/ from a previous run),
+#              TARGETS ("gateway bare"; add "limited" for the gateway with two local rate
+#              policies whose limits the load never reaches: the cost of checking them).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-5s}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-2}
+read -r -a TARGETS <<<"${TARGETS:-gateway bare}"
+POLICIES='[{name: per-token, key: token, limit: 100000000, period_ms: 1000},
+  {name: profiles-per-trigger, key: trigger, unit: profiles, limit: 1000000000, period_ms: 1000}]'
+SKIP_BUILD=${SKIP_BUILD:-0}
+ENDPOINT=/api/v1.1/campaigns/triggers/start_batch
+HEAP=(-Xms1g -Xmx1g -XX:+AlwaysPreTouch)
+
+for tool in wrk curl python3 java mvn; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "load.sh: $tool not found on PATH" >&2
+    if [[ $tool == wrk ]]; then
+      echo "install it with: apt-get update && apt-get install -y wrk" >&2
+    fi
+    exit 1
+  fi
+done
+
+work=$(mktemp -d)
+server_pid=
+
+stop_server() {
+  if [[ -n $server_pid ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=
+  fi
+}
+
+cleanup() {
+  stop_server
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Waits until the URL answers 200, or fails with the server's log if it died or took too long.
+wait_ready() {
+  local url=$1 log=$2
+  for _ in $(seq 1 120); do
+    if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then
+      return 0
+    fi
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      echo "load.sh: the server exited before it was ready; its log:" >&2
+      tail -n 30 "$log" >&2
+      exit 1
+    fi
+    sleep 0.25
+  done
+  echo "load.sh: $url not ready after 30 s; the server's log:" >&2
+  tail -n 30 "$log" >&2
+  exit 1
+}
+
+start_gateway() {
+  local port=$1 log=$2
+  TG_SERVER__HOST=127.0.0.1 TG_SERVER__PORT=$port TG_ACCESS_LOG__ENABLED=false \
+    java "${HEAP[@]}" -jar target/trigger-gateway.jar >"$log" 2>&1 &
+  server_pid=$!
+  wait_ready "http://127.0.0.1:$port/health" "$log"
+}
+
+start_limited() {
+  local port=$1 log=$2
+  TG_SERVER__HOST=127.0.0.1 TG_SERVER__PORT=$port TG_ACCESS_LOG__ENABLED=false \
+    TG_RATE_LIMITS__POLICIES=$POLICIES \
+    java "${HEAP[@]}" -jar target/trigger-gateway.jar >"$log" 2>&1 &
+  server_pid=$!
+  wait_ready "http://127.0.0.1:$port/health" "$log"
+}
+
+start_bare() {
+  local port=$1 log=$2
+  java "${HEAP[@]}" -cp "target/classes:target/test-classes:$(cat target/bench.cp)" \
+    dev.triggergate.bench.BareServer "$port" >"$log" 2>&1 &
+  server_pid=$!
+  wait_ready "http://127.0.0.1:$port/" "$log"
+}
+
+# Converts a wrk latency ("812.00us", "1.23ms", "1.02s") to milliseconds.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0
+    if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /m$/) n *= 60000;
+    else if (v ~ /s$/) n *= 1000
+    printf "%.3f", n }'
+}
+
+# Runs one server through one round and appends "target round req/s p50 p99 errors" to results.
+run() {
+  local target=$1 round=$2 port log out
+  port=$(free_port)
+  log="$work/$target-$round.log"
+  out="$work/$target-$round.wrk"
+  "start_$target" "$port" "$log"
+  local url="http://127.0.0.1:$port$ENDPOINT"
+  if [[ $WARMUP != 0 ]]; then
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s bench/start_batch.lua "$url" >/dev/null
+  fi
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/start_batch.lua "$url" \
+    | tee "$out" | sed "s/^/  [$target $round] /"
+  stop_server
+  local rps p50 p99 errors
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
+  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
+  errors=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
+  echo "$target $round $rps $p50 $p99 ${errors:-0}" >>"$work/results"
+}
+
+median() {
+  sort -g | awk '{v[NR] = $1} END {
+    if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+if [[ $SKIP_BUILD != 1 ]]; then
+  echo "building..."
+  mvn -q -B package -DskipTests
+  mvn -q -B -Pbench test-compile \
+    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+    -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.cp
+fi
+
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (warm-up $WARMUP), $ROUNDS round(s), $(nproc) cores"
+: >"$work/results"
+for round in $(seq 1 "$ROUNDS"); do
+  for target in "${TARGETS[@]}"; do
+    run "$target" "$round"
+  done
+done
+
+echo
+printf '%-8s %5s %12s %10s %10s %8s\n' target round req/s p50_ms p99_ms non2xx
+while read -r target round rps p50 p99 errors; do
+  printf '%-8s %5s %12s %10s %10s %8s\n' "$target" "$round" "$rps" "$p50" "$p99" "$errors"
+done <"$work/results"
+
+declare -A med
+for target in "${TARGETS[@]}"; do
+  for col in 3 4 5; do
+    med[$target.$col]=$(awk -v t="$target" -v c="$col" '$1 == t {print $c}' "$work/results" | median)
+  done
+  printf '%-8s %5s %12s %10s %10s\n' "$target" median "${med[$target.3]}" "${med[$target.4]}" \
+    "${med[$target.5]}"
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b == 0 ? 0 : a / b) }'; }
+# Each target against the bare server, and the rate-limited gateway against the plain one.
+for pair in gateway/bare limited/bare limited/gateway; do
+  a=${pair%/*} b=${pair#*/}
+  if [[ -n ${med[$a.3]:-} && -n ${med[$b.3]:-} ]]; then
+    printf '%-16s %12s %10s %10s\n' "ratio $pair" "$(ratio "${med[$a.3]}" "${med[$b.3]}")" \
+      "$(ratio "${med[$a.4]}" "${med[$b.4]}")" "$(ratio "${med[$a.5]}" "${med[$b.5]}")"
+  fi
+done
+
+if awk '$6 != 0 {bad = 1} END {exit !bad}' "$work/results"; then
+  echo "load.sh: some responses were not 2xx: the numbers above are not of successful launches" >&2
+  exit 1
+fi

@@ -1,0 +1,57 @@
+package dev.triggergate.bench;
+
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerOptions;
+
+/**
+ * The load test's baseline: a bare Vert.x server that reads each body whole and answers a fixed
+ * success envelope, so the gateway's cost shows as the ratio between the two.
+ */
+public final class BareServer extends VerticleBase {
+  private static final Buffer SUCCESS =
+      Buffer.buffer("{\"error\":0,\"error_text\":\"Successful operation\",\"result\":[]}");
+
+  private final int port;
+
+  private BareServer(int port) {
+    this.port = port;
+  }
+
+  /** Listens on 127.0.0.1 at the port given as the only argument, one verticle per core. */
+  public static void main(String[] args) {
+    int port = Integer.parseInt(args[0]);
+    int instances = Runtime.getRuntime().availableProcessors();
+    Vertx vertx = Vertx.vertx();
+    vertx
+        .deployVerticle(() -> new BareServer(port), new DeploymentOptions().setInstances(instances))
+        .onSuccess(id -> System.out.println("bare server listening on 127.0.0.1:" + port))
+        .onFailure(
+            failure -> {
+              failure.printStackTrace();
+              System.exit(1);
+            });
+  }
+
+  @Override
+  public Future<?> start() {
+    HttpServerOptions options = new HttpServerOptions().setHost("127.0.0.1").setPort(port);
+    return vertx
+        .createHttpServer(options)
+        .requestHandler(
+            request ->
+                request
+                    .body()
+                    .onSuccess(
+                        body ->
+                            request
+                                .response()
+                                .putHeader("content-type", "application/json")
+                                .end(SUCCESS))
+                    .onFailure(failure -> request.connection().close()))
+        .listen();
+  }
+}
