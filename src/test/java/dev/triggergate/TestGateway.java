@@ -22,6 +22,12 @@ import java.nio.file.Path;
 public final class TestGateway implements AutoCloseable {
   public static final String PATH = "/api/v1.1/campaigns/triggers/start_batch";
 
+  /** The profiles of {@code examples/data/profiles.ndjson}. */
+  public static final String ANNA = "6606e08f10bcdd88297057a7";
+
+  public static final String BORIS = "66101437dc4594c2934da6da";
+  public static final String THIRD = "6611a0c4e7b1f2a3b4c5d6e7";
+
   /** The sample profiles with the triggers the examples use, and nothing generated. */
   public static final String SAMPLE_ENGINE =
       """

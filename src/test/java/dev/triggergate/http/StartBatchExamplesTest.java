@@ -18,8 +18,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Every shared example request and invalid body, through the real pipeline and memory engine. */
 class StartBatchExamplesTest {
-  private static final String ANNA = "6606e08f10bcdd88297057a7";
-  private static final String BORIS = "66101437dc4594c2934da6da";
 
   private static TestGateway gateway;
 
@@ -35,17 +33,17 @@ class StartBatchExamplesTest {
 
   static Stream<Arguments> requests() {
     return Stream.of(
-        Arguments.of("bearer_token.json", List.of(ANNA)),
-        Arguments.of("content_and_custom_data.json", List.of(ANNA)),
-        Arguments.of("custom.json", List.of(ANNA, BORIS)),
-        Arguments.of("custom.xml", List.of(ANNA, BORIS)),
-        Arguments.of("email.json", List.of(ANNA, BORIS)),
-        Arguments.of("email.xml", List.of(ANNA, BORIS)),
-        Arguments.of("email_phone.json", List.of(ANNA)),
-        Arguments.of("phone.json", List.of(ANNA, BORIS)),
-        Arguments.of("profile_id.json", List.of(ANNA, BORIS)),
-        Arguments.of("push_sub.json", List.of(ANNA)),
-        Arguments.of("with_attach.json", List.of(ANNA)));
+        Arguments.of("bearer_token.json", List.of(TestGateway.ANNA)),
+        Arguments.of("content_and_custom_data.json", List.of(TestGateway.ANNA)),
+        Arguments.of("custom.json", List.of(TestGateway.ANNA, TestGateway.BORIS)),
+        Arguments.of("custom.xml", List.of(TestGateway.ANNA, TestGateway.BORIS)),
+        Arguments.of("email.json", List.of(TestGateway.ANNA, TestGateway.BORIS)),
+        Arguments.of("email.xml", List.of(TestGateway.ANNA, TestGateway.BORIS)),
+        Arguments.of("email_phone.json", List.of(TestGateway.ANNA)),
+        Arguments.of("phone.json", List.of(TestGateway.ANNA, TestGateway.BORIS)),
+        Arguments.of("profile_id.json", List.of(TestGateway.ANNA, TestGateway.BORIS)),
+        Arguments.of("push_sub.json", List.of(TestGateway.ANNA)),
+        Arguments.of("with_attach.json", List.of(TestGateway.ANNA)));
   }
 
   @ParameterizedTest(name = "{0}")

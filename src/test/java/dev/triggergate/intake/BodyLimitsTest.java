@@ -81,11 +81,8 @@ class BodyLimitsTest {
 
   @Test
   void chunkedBodyOverTheCapIsRefusedWithoutContentLength() {
-    NetSocket socket = gateway.vertx.createNetClient().connect(gateway.port(), "127.0.0.1").await();
-    Buffer answer = Buffer.buffer();
-    Promise<Void> closed = Promise.promise();
-    socket.handler(answer::appendBuffer);
-    socket.closeHandler(v -> closed.complete());
+    RawConnection connection = RawConnection.open();
+    NetSocket socket = connection.socket;
     Buffer body = batchOfSize(CAP + 1);
 
     socket.write(
@@ -100,9 +97,8 @@ class BodyLimitsTest {
       socket.write("\r\n");
     }
     socket.write("0\r\n\r\n");
-    closed.future().await();
 
-    String text = answer.toString();
+    String text = connection.untilClosed();
     assertThat(text).startsWith("HTTP/1.1 400 Bad Request\r\n");
     assertThat(new JsonObject(text.substring(text.indexOf("\r\n\r\n") + 4))).isEqualTo(TOO_LARGE);
     assertHealthy();
@@ -146,11 +142,8 @@ class BodyLimitsTest {
 
   @Test
   void declaredLengthOverTheCapIsRefusedBeforeTheBodyIsSent() {
-    NetSocket socket = gateway.vertx.createNetClient().connect(gateway.port(), "127.0.0.1").await();
-    Buffer answer = Buffer.buffer();
-    Promise<Void> closed = Promise.promise();
-    socket.handler(answer::appendBuffer);
-    socket.closeHandler(v -> closed.complete());
+    RawConnection connection = RawConnection.open();
+    NetSocket socket = connection.socket;
 
     socket
         .write(
@@ -159,9 +152,8 @@ class BodyLimitsTest {
                 + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 + "Expect: 100-continue\r\nContent-Length: 209715200\r\n\r\n")
         .await();
-    closed.future().await();
 
-    String text = answer.toString();
+    String text = connection.untilClosed();
     assertThat(text).startsWith("HTTP/1.1 400 Bad Request\r\n").doesNotContain("100 Continue");
     assertThat(new JsonObject(text.substring(text.indexOf("\r\n\r\n") + 4))).isEqualTo(TOO_LARGE);
     assertHealthy();
@@ -212,6 +204,30 @@ class BodyLimitsTest {
 
     assertThat(offloaded.statusCode()).isEqualTo(200);
     assertThat(offloaded.bodyAsJsonObject()).isEqualTo(inline.bodyAsJsonObject());
+  }
+
+  /** A plain TCP connection to the gateway, for requests no HTTP client would send. */
+  private static final class RawConnection {
+    final NetSocket socket;
+    final Buffer answer = Buffer.buffer();
+    final Promise<Void> closed = Promise.promise();
+
+    private RawConnection(NetSocket socket) {
+      this.socket = socket;
+      socket.handler(answer::appendBuffer);
+      socket.closeHandler(v -> closed.complete());
+    }
+
+    static RawConnection open() {
+      return new RawConnection(
+          gateway.vertx.createNetClient().connect(gateway.port(), "127.0.0.1").await());
+    }
+
+    /** Everything the gateway sent, once it closed the connection. */
+    String untilClosed() {
+      closed.future().await();
+      return answer.toString();
+    }
   }
 
   private static void assertHealthy() {

@@ -22,9 +22,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * (the same key in the other place), and the comparison rules of SPEC §7.
  */
 class MatchingModesTest {
-  private static final String ANNA = "6606e08f10bcdd88297057a7";
-  private static final String BORIS = "66101437dc4594c2934da6da";
-  private static final String THIRD = "6611a0c4e7b1f2a3b4c5d6e7";
 
   private static TestGateway gateway;
 
@@ -43,67 +40,70 @@ class MatchingModesTest {
         Arguments.of(
             "email",
             null,
-            "[{email:'ANNA@example.com'},{email:'anna.work@example.com'}]",
-            List.of(ANNA)),
+            "[{email:'ANNA@example.com'},{email:'ANNA.WORK@example.com'}]",
+            List.of(TestGateway.ANNA)),
         Arguments.of(
             "email",
             null,
             "[{email:'boris@example.com'},{email:'nobody@example.com'}]",
-            List.of(BORIS)),
+            List.of(TestGateway.BORIS)),
         Arguments.of(
             "email_profile",
             null,
             "[{email:'anna.work@example.com'},{email:'Boris@Example.com'}]",
-            List.of(BORIS)),
+            List.of(TestGateway.BORIS)),
         Arguments.of(
             "email_sub",
             null,
             "[{email:'anna@example.com'},{email:'anna.work@example.com'}]",
-            List.of(ANNA)),
+            List.of(TestGateway.ANNA)),
         Arguments.of(
             "phone",
             null,
             "[{phone:'+7 900 000-00-03'},{phone:'+7 (900) 000-00-02'}]",
-            List.of(THIRD, BORIS)),
+            List.of(TestGateway.THIRD, TestGateway.BORIS)),
         Arguments.of(
             "phone_sub",
             null,
             "[{phone:'+79000000001'},{phone:'7.900.000.00.02'}]",
-            List.of(BORIS)),
+            List.of(TestGateway.BORIS)),
         Arguments.of(
             "profile_id",
             null,
             "[{profile_id:'6611a0c4e7b1f2a3b4c5d6e7'},{profile_id:'000000000000000000000000'}]",
-            List.of(THIRD)),
+            List.of(TestGateway.THIRD)),
         Arguments.of(
             "push_sub",
             null,
             "[{provider:'ios-apns',subscription_id:'fcm-token-anna'},"
                 + "{provider:'android-firebase',subscription_id:'fcm-token-anna'}]",
-            List.of(ANNA)),
+            List.of(TestGateway.ANNA)),
         Arguments.of(
             "custom",
             "Custom_ID",
             "[{field_value:4},{field_value:'002'},{field_value:'2'}]",
-            List.of(THIRD, BORIS)),
+            List.of(TestGateway.THIRD, TestGateway.BORIS)),
         Arguments.of(
-            "custom", "Custom_ID", "[{field_value:'4'},{field_value:4.0}]", List.of(THIRD)),
+            "custom",
+            "Custom_ID",
+            "[{field_value:'4'},{field_value:4.0}]",
+            List.of(TestGateway.THIRD)),
         Arguments.of(
             "custom_sub",
             "Loyalty_ID",
             "[{field_value:'L-77'},{field_value:'L-78'}]",
-            List.of(THIRD)),
+            List.of(TestGateway.THIRD)),
         Arguments.of("custom_sub", "Custom_ID", "[{field_value:'003'}]", List.of()),
         Arguments.of(
             "email_phone",
             null,
             "[{phone:'+79000000003'},{phone:'+79000000002'},{email:'anna.work@example.com'}]",
-            List.of(THIRD)),
+            List.of(TestGateway.THIRD)),
         Arguments.of(
             "email_phone_sub",
             null,
             "[{email:'anna.work@example.com'},{phone:'+79000000002'},{phone:'+79000000001'}]",
-            List.of(ANNA, BORIS)));
+            List.of(TestGateway.ANNA, TestGateway.BORIS)));
   }
 
   @ParameterizedTest(name = "{0} {2}")
@@ -140,7 +140,7 @@ class MatchingModesTest {
               {"email":"boris@example.com"}]}
             """);
 
-    assertThat(Envelopes.profileIds(response)).containsExactly(ANNA, BORIS);
+    assertThat(Envelopes.profileIds(response)).containsExactly(TestGateway.ANNA, TestGateway.BORIS);
     assertThat(gateway.journal().total() - before).isEqualTo(2);
   }
 }
