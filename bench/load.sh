@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
-# Load test of the whole service: wrk posts a 10-item start_batch to the gateway and to a bare
-# Vert.x server (the baseline) in alternating rounds, each round on freshly started JVMs, then
-# prints req/s, p50 and p99 per run, their medians, and the ratio gateway/bare.
+# Load test of the whole service: wrk posts a 10-item start_batch (bench/start_batch.json) to each
+# target in alternating rounds, each round on freshly started processes, then prints req/s, p50
+# and p99 per run, their medians, and the ratios between targets.
+#
+# Targets: bare      a bare Vert.x server answering a fixed envelope (the baseline, and the stub
+#                    the proxies forward to)
+#          gateway   the fat jar on the memory engine
+#          limited   the same with two local rate policies the load never exhausts
+#          nginx     nginx proxy_pass (bench/nginx.conf) with keep-alive to a bare server
+#          upstream  the fat jar on the upstream engine, forwarding to a bare server
+#
+# With RATE set, each target of RATE_TARGETS then also runs at that fixed offered rate (hey, one
+# request per connection at a time, throttled): latency without saturation. RATE=auto takes half
+# of nginx's median saturated throughput from the rounds before.
 #
 # Usage: bench/load.sh
 # Environment: DURATION (20s), WARMUP (5s, 0 to skip), CONNECTIONS (64), THREADS (2), ROUNDS (2),
-#              SKIP_BUILD (0; 1 reuses target/ from a previous run),
-#              TARGETS ("gateway bare"; add "limited" for the gateway with two local rate
-#              policies whose limits the load never reaches: the cost of checking them).
+#              SKIP_BUILD (0; 1 reuses target/ from a previous run), TARGETS ("gateway bare"),
+#              RATE (unset; a number of requests/s, or auto), RATE_TARGETS ("nginx upstream").
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -18,31 +28,44 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-2}
 read -r -a TARGETS <<<"${TARGETS:-gateway bare}"
+RATE=${RATE:-}
+read -r -a RATE_TARGETS <<<"${RATE_TARGETS:-nginx upstream}"
 POLICIES='[{name: per-token, key: token, limit: 100000000, period_ms: 1000},
   {name: profiles-per-trigger, key: trigger, unit: profiles, limit: 1000000000, period_ms: 1000}]'
 SKIP_BUILD=${SKIP_BUILD:-0}
 ENDPOINT=/api/v1.1/campaigns/triggers/start_batch
 HEAP=(-Xms1g -Xmx1g -XX:+AlwaysPreTouch)
 
-for tool in wrk curl python3 java mvn; do
+tools=(wrk curl python3 java mvn)
+if [[ " ${TARGETS[*]} ${RATE:+${RATE_TARGETS[*]}} " == *" nginx "* ]]; then
+  tools+=(nginx)
+fi
+if [[ -n $RATE ]]; then
+  tools+=(hey)
+fi
+for tool in "${tools[@]}"; do
   if ! command -v "$tool" >/dev/null; then
     echo "load.sh: $tool not found on PATH" >&2
-    if [[ $tool == wrk ]]; then
-      echo "install it with: apt-get update && apt-get install -y wrk" >&2
-    fi
+    echo "install it with: apt-get update && apt-get install -y ${tool/nginx/nginx-light}" >&2
     exit 1
   fi
 done
 
 work=$(mktemp -d)
 server_pid=
+backend_pid=
+url=
 
 stop_server() {
-  if [[ -n $server_pid ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=
-  fi
+  local pid
+  for pid in "$server_pid" "$backend_pid"; do
+    if [[ -n $pid ]]; then
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  server_pid=
+  backend_pid=
 }
 
 cleanup() {
@@ -99,6 +122,35 @@ start_bare() {
   wait_ready "http://127.0.0.1:$port/" "$log"
 }
 
+# A bare server for a proxy to forward to; sets backend_port.
+start_backend() {
+  local log=$1
+  backend_port=$(free_port)
+  start_bare "$backend_port" "$log.backend"
+  backend_pid=$server_pid
+  server_pid=
+}
+
+start_nginx() {
+  local port=$1 log=$2
+  start_backend "$log"
+  sed -e "s|__WORK__|$work|g" -e "s|__PORT__|$port|g" -e "s|__BACKEND_PORT__|$backend_port|g" \
+    bench/nginx.conf >"$work/nginx.conf"
+  nginx -p "$work" -c "$work/nginx.conf" >"$log" 2>&1 &
+  server_pid=$!
+  wait_ready "http://127.0.0.1:$port/" "$log"
+}
+
+start_upstream() {
+  local port=$1 log=$2
+  start_backend "$log"
+  TG_SERVER__HOST=127.0.0.1 TG_SERVER__PORT=$port TG_ACCESS_LOG__ENABLED=false \
+    TG_ENGINE__TYPE=upstream TG_ENGINE__UPSTREAM__URLS="http://127.0.0.1:$backend_port" \
+    java "${HEAP[@]}" -jar target/trigger-gateway.jar >"$log" 2>&1 &
+  server_pid=$!
+  wait_ready "http://127.0.0.1:$port/ready" "$log"
+}
+
 # Converts a wrk latency ("812.00us", "1.23ms", "1.02s") to milliseconds.
 to_ms() {
   awk -v v="$1" 'BEGIN {
@@ -108,17 +160,22 @@ to_ms() {
     printf "%.3f", n }'
 }
 
-# Runs one server through one round and appends "target round req/s p50 p99 errors" to results.
-run() {
-  local target=$1 round=$2 port log out
+# Starts a target on a free port and warms it up; sets url.
+start_warm() {
+  local target=$1 log=$2 port
   port=$(free_port)
-  log="$work/$target-$round.log"
-  out="$work/$target-$round.wrk"
   "start_$target" "$port" "$log"
-  local url="http://127.0.0.1:$port$ENDPOINT"
+  url="http://127.0.0.1:$port$ENDPOINT"
   if [[ $WARMUP != 0 ]]; then
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s bench/start_batch.lua "$url" >/dev/null
   fi
+}
+
+# Runs one server through one round and appends "target round req/s p50 p99 errors" to results.
+run() {
+  local target=$1 round=$2 out
+  out="$work/$target-$round.wrk"
+  start_warm "$target" "$work/$target-$round.log"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/start_batch.lua "$url" \
     | tee "$out" | sed "s/^/  [$target $round] /"
   stop_server
@@ -128,6 +185,25 @@ run() {
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
   errors=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
   echo "$target $round $rps $p50 $p99 ${errors:-0}" >>"$work/results"
+}
+
+# Like run, at a fixed offered rate with hey; appends to rate-results.
+run_at_rate() {
+  local target=$1 round=$2 rate=$3 out
+  out="$work/$target-rate-$round.hey"
+  start_warm "$target" "$work/$target-rate-$round.log"
+  local per_connection
+  per_connection=$(awk -v r="$rate" -v c="$CONNECTIONS" 'BEGIN { printf "%.3f", r / c }')
+  hey -z "$DURATION" -c "$CONNECTIONS" -q "$per_connection" -m POST -T application/json \
+    -D bench/start_batch.json "$url" >"$out"
+  stop_server
+  local rps p50 p99 ok
+  rps=$(awk '/Requests\/sec:/ {print $2}' "$out")
+  p50=$(awk '$1 == "50%" {printf "%.3f", $3 * 1000}' "$out")
+  p99=$(awk '$1 == "99%" {printf "%.3f", $3 * 1000}' "$out")
+  ok=$(awk '$1 == "[200]" {print $2}' "$out")
+  echo "  [$target rate $round] $rps req/s, p50 $p50 ms, p99 $p99 ms, ${ok:-0} answered 200"
+  echo "$target $round $rps $p50 $p99 ${ok:-0}" >>"$work/rate-results"
 }
 
 median() {
@@ -166,14 +242,50 @@ for target in "${TARGETS[@]}"; do
     "${med[$target.5]}"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b == 0 ? 0 : a / b) }'; }
-# Each target against the bare server, and the rate-limited gateway against the plain one.
-for pair in gateway/bare limited/bare limited/gateway; do
+# Each target against the bare server, the rate-limited gateway against the plain one, and the
+# upstream engine against nginx.
+for pair in gateway/bare limited/bare limited/gateway nginx/bare upstream/bare upstream/nginx; do
   a=${pair%/*} b=${pair#*/}
   if [[ -n ${med[$a.3]:-} && -n ${med[$b.3]:-} ]]; then
     printf '%-16s %12s %10s %10s\n' "ratio $pair" "$(ratio "${med[$a.3]}" "${med[$b.3]}")" \
       "$(ratio "${med[$a.4]}" "${med[$b.4]}")" "$(ratio "${med[$a.5]}" "${med[$b.5]}")"
   fi
 done
+
+if [[ -n $RATE ]]; then
+  if [[ $RATE == auto ]]; then
+    if [[ -z ${med[nginx.3]:-} ]]; then
+      echo "load.sh: RATE=auto needs nginx among TARGETS" >&2
+      exit 1
+    fi
+    RATE=$(awk -v r="${med[nginx.3]}" 'BEGIN { printf "%d", r / 2 }')
+  fi
+  echo
+  echo "fixed rate: hey -z $DURATION -c $CONNECTIONS at $RATE req/s in all, $ROUNDS round(s)"
+  : >"$work/rate-results"
+  for round in $(seq 1 "$ROUNDS"); do
+    for target in "${RATE_TARGETS[@]}"; do
+      run_at_rate "$target" "$round" "$RATE"
+    done
+  done
+  echo
+  printf '%-8s %5s %12s %10s %10s\n' target round req/s p50_ms p99_ms
+  declare -A rmed
+  for target in "${RATE_TARGETS[@]}"; do
+    for col in 3 4 5; do
+      rmed[$target.$col]=$(awk -v t="$target" -v c="$col" '$1 == t {print $c}' \
+        "$work/rate-results" | median)
+    done
+    printf '%-8s %5s %12s %10s %10s\n' "$target" median "${rmed[$target.3]}" \
+      "${rmed[$target.4]}" "${rmed[$target.5]}"
+  done
+  if [[ -n ${rmed[upstream.5]:-} && -n ${rmed[nginx.5]:-} ]]; then
+    printf '%-16s %12s %10s %10s\n' "ratio upstream/nginx" \
+      "$(ratio "${rmed[upstream.3]}" "${rmed[nginx.3]}")" \
+      "$(ratio "${rmed[upstream.4]}" "${rmed[nginx.4]}")" \
+      "$(ratio "${rmed[upstream.5]}" "${rmed[nginx.5]}")"
+  fi
+fi
 
 if awk '$6 != 0 {bad = 1} END {exit !bad}' "$work/results"; then
   echo "load.sh: some responses were not 2xx: the numbers above are not of successful launches" >&2

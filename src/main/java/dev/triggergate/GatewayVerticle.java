@@ -3,6 +3,7 @@ package dev.triggergate;
 import dev.triggergate.config.GatewayConfig;
 import dev.triggergate.engine.TriggerEngine;
 import dev.triggergate.engine.memory.MemoryEngine;
+import dev.triggergate.engine.upstream.UpstreamEngine;
 import dev.triggergate.http.Pipeline;
 import dev.triggergate.ratelimit.RateLimiting;
 import dev.triggergate.validation.BatchSchema;
@@ -67,7 +68,11 @@ public final class GatewayVerticle extends VerticleBase {
   private static Parts parts(Vertx vertx, GatewayConfig config) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     BatchSchema schema = BatchSchema.load();
-    TriggerEngine engine = MemoryEngine.create(vertx, config.engine().memory());
+    TriggerEngine engine =
+        switch (config.engine().type()) {
+          case MEMORY -> MemoryEngine.create(vertx, config.engine().memory());
+          case UPSTREAM -> UpstreamEngine.create(vertx, config.engine().upstream(), registry);
+        };
     RateLimiting rateLimiting = new RateLimiting(vertx, config.rateLimits(), registry);
     return new Parts(
         new Pipeline(vertx, config, schema, engine, rateLimiting, registry), engine, registry);

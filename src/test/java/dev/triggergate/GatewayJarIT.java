@@ -80,6 +80,47 @@ class GatewayJarIT {
   }
 
   @Test
+  void jarInFrontOfAnotherRelaysItsAnswersAndShieldsItFromBadBatches() throws Exception {
+    Path altcraftConf = dir.resolve("altcraft.yaml");
+    Files.writeString(
+        altcraftConf,
+        """
+        server: {host: 127.0.0.1, port: 0}
+        engine:
+          memory: {auto_profiles: false, profiles_file: %s, triggers: [{id: 8, active: true}]}
+        """
+            .formatted(TestGateway.resource("examples/data/profiles.ndjson")));
+    Gateway altcraft = start(altcraftConf);
+    Path edgeConf = dir.resolve("edge.yaml");
+    Files.writeString(edgeConf, "server: {host: 127.0.0.1, port: 0}\n");
+    Gateway edge =
+        start(
+            edgeConf,
+            "TG_ENGINE__TYPE",
+            "upstream",
+            "TG_ENGINE__UPSTREAM__URLS",
+            "http://127.0.0.1:" + altcraft.port);
+    String batch = TestGateway.read("examples/requests/email.json").toString();
+
+    HttpResponse<String> relayed = edge.post(batch);
+    HttpResponse<String> refused = edge.post("{\"token\":\"t\",\"trigger_id\":8,\"data\":[]}");
+    HttpResponse<String> unknownTrigger =
+        edge.post("{\"token\":\"t\",\"trigger_id\":5,\"data\":[{\"email\":\"a@b\"}]}");
+
+    assertThat(relayed.statusCode()).isEqualTo(200);
+    assertThat(relayed.body()).isEqualTo(altcraft.post(batch).body());
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(unknownTrigger.statusCode()).isEqualTo(404);
+    assertThat(unknownTrigger.body()).contains("trigger 5 does not exist");
+    assertThat(edge.get("/ready").statusCode()).isEqualTo(200);
+    // The upstream saw the two batches that passed the edge, then the direct one: never the 400.
+    String forwarded = altcraft.awaitOutput("\"path\":\"" + TestGateway.PATH);
+    assertThat(forwarded).contains("\"status\":200");
+    assertThat(altcraft.awaitOutput("\"path\":\"" + TestGateway.PATH)).contains("\"status\":404");
+    assertThat(altcraft.awaitOutput("\"path\":\"" + TestGateway.PATH)).contains("\"status\":200");
+  }
+
+  @Test
   void invalidConfigurationStopsStartUpNamingTheKey() throws Exception {
     Path conf = dir.resolve("bad.yaml");
     Files.writeString(conf, "server: {port: 99999}\n");

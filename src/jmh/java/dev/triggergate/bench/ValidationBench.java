@@ -32,7 +32,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class ValidationBench {
   private static final RequestFacts FACTS =
-      new RequestFacts("bench", null, null, null, "application/json");
+      new RequestFacts("bench", null, null, null, "application/json", null);
 
   @Param({"10", "1000", "200000"})
   int items;

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.triggergate.config.GatewayConfig.AccessLog;
+import dev.triggergate.config.GatewayConfig.Breaker;
 import dev.triggergate.config.GatewayConfig.Dedup;
 import dev.triggergate.config.GatewayConfig.Engine;
 import dev.triggergate.config.GatewayConfig.EngineType;
@@ -23,7 +24,10 @@ import dev.triggergate.config.GatewayConfig.RateLimits;
 import dev.triggergate.config.GatewayConfig.Server;
 import dev.triggergate.config.GatewayConfig.StoreFailure;
 import dev.triggergate.config.GatewayConfig.Trigger;
+import dev.triggergate.config.GatewayConfig.Upstream;
 import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -178,17 +182,72 @@ public final class ConfigLoader {
   private static Engine engine(ConfigNode node) {
     EngineType type = node.choice("type", EngineType.MEMORY, EngineType.class);
     Memory memory = memory(node.object("memory"));
-    ConfigNode upstream = node.object("upstream");
-    if (type == EngineType.UPSTREAM) {
-      throw node.invalid("type", "the upstream engine is not available in this version");
+    Upstream upstream = upstream(node.object("upstream"));
+    if (type == EngineType.UPSTREAM && upstream.urls().isEmpty()) {
+      throw node.invalid("upstream.urls", "at least one base URL when type is upstream");
     }
-    upstream.strings("urls");
-    upstream.integer("connect_timeout_ms", 2_000, 1, 3_600_000);
-    upstream.integer("response_timeout_ms", 30_000, 1, 3_600_000);
-    upstream.integer("pool_size", 64, 1, 100_000);
-    upstream.finish();
     node.finish();
-    return new Engine(type, memory);
+    return new Engine(type, memory, upstream);
+  }
+
+  private static Upstream upstream(ConfigNode node) {
+    List<String> urls = node.strings("urls");
+    for (int i = 0; i < urls.size(); i++) {
+      String problem = baseUrlProblem(urls.get(i));
+      if (problem != null) {
+        throw node.invalid("urls[" + i + "]", problem + ", got \"" + urls.get(i) + "\"");
+      }
+    }
+    String trustStore = node.string("trust_store", null);
+    if (trustStore != null && !Files.isReadable(Path.of(trustStore))) {
+      throw node.invalid("trust_store", "a readable file, got \"" + trustStore + "\"");
+    }
+    Upstream upstream =
+        new Upstream(
+            List.copyOf(urls),
+            node.integer("connect_timeout_ms", 2_000, 1, 3_600_000),
+            node.integer("response_timeout_ms", 30_000, 1, 3_600_000),
+            (int) node.integer("pool_size", 64, 1, 100_000),
+            node.integer("pool_idle_timeout_ms", 30_000, 1_000, 3_600_000),
+            node.bool("http2", false),
+            trustStore,
+            node.string("trust_store_password", null),
+            (int) node.integer("buffer_answer_bytes", 256L << 10, 0, 64L << 20),
+            breaker(node.object("breaker")));
+    node.finish();
+    return upstream;
+  }
+
+  /** Why a base URL cannot be used, or null when it can. */
+  private static String baseUrlProblem(String url) {
+    URI uri;
+    try {
+      uri = new URI(url);
+    } catch (URISyntaxException e) {
+      return "an absolute http or https URL";
+    }
+    if (uri.getScheme() == null
+        || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
+        || uri.getHost() == null) {
+      return "an absolute http or https URL with a host";
+    }
+    if (uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+      return "a base URL without user info, query or fragment";
+    }
+    return null;
+  }
+
+  private static Breaker breaker(ConfigNode node) {
+    Breaker breaker =
+        new Breaker(
+            (int) node.integer("connect_failures", 3, 1, 1_000),
+            (int) node.integer("failure_rate_percent", 50, 1, 100),
+            (int) node.integer("window", 20, 1, 10_000),
+            (int) node.integer("min_calls", 10, 1, 10_000),
+            node.integer("open_ms", 10_000, 1, 3_600_000),
+            (int) node.integer("half_open_calls", 2, 1, 1_000));
+    node.finish();
+    return breaker;
   }
 
   private static Memory memory(ConfigNode node) {

@@ -41,7 +41,7 @@ public record GatewayConfig(
   }
 
   /** Which engine answers accepted batches, and its settings. */
-  public record Engine(EngineType type, Memory memory) {}
+  public record Engine(EngineType type, Memory memory, Upstream upstream) {}
 
   /** The engine kinds. */
   public enum EngineType {
@@ -52,6 +52,45 @@ public record GatewayConfig(
   /** The in-process engine (SPEC §7 "memory"). */
   public record Memory(
       boolean autoProfiles, String profilesFile, List<Trigger> triggers, int journalMaxEntries) {}
+
+  /**
+   * The forwarding engine (SPEC §7 "upstream").
+   *
+   * @param urls base URLs of the Altcraft servers, used in turn; a base path is put before the
+   *     request's path
+   * @param poolSize keep-alive connections per host and event loop
+   * @param poolIdleTimeoutMs how long an unused connection stays in the pool; keep it below the
+   *     upstream's keep-alive timeout so that a socket the upstream is closing is never reused
+   * @param bufferAnswerBytes an answer up to this size is read whole before the client sees any of
+   *     it, so an upstream that breaks off mid-answer becomes a clean 502; larger ones stream on
+   * @param trustStore PEM, PKCS#12 or JKS file of the certificates to trust for https, or null for
+   *     the JVM's
+   */
+  public record Upstream(
+      List<String> urls,
+      long connectTimeoutMs,
+      long responseTimeoutMs,
+      int poolSize,
+      long poolIdleTimeoutMs,
+      boolean http2,
+      String trustStore,
+      String trustStorePassword,
+      int bufferAnswerBytes,
+      Breaker breaker) {}
+
+  /**
+   * When a host stops getting traffic. It is ejected after {@code connectFailures} failed connects
+   * in a row, or when at least {@code minCalls} of its last {@code window} exchanges were answered
+   * and {@code failureRatePercent} of them failed (no answer, a timeout, 502/503/504); after {@code
+   * openMs} it gets {@code halfOpenCalls} trial requests that decide whether it is back.
+   */
+  public record Breaker(
+      int connectFailures,
+      int failureRatePercent,
+      int window,
+      int minCalls,
+      long openMs,
+      int halfOpenCalls) {}
 
   /** A trigger mailing the memory engine knows; empty {@code tokens} lets every token launch it. */
   public record Trigger(long id, boolean active, List<String> tokens) {}

@@ -1,15 +1,35 @@
 package dev.triggergate.engine;
 
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
 import java.util.List;
 
 /**
- * What an engine did with a batch.
- *
- * @param profileIds the profiles the mailing was launched for, in item order, each once
- * @param unmatched how many items matched no profile (left out of the answer, SPEC §5)
+ * What an engine did with a batch: launched it in process, or has an upstream's answer to relay.
  */
-public record LaunchResult(List<String> profileIds, int unmatched) {
-  public LaunchResult {
-    profileIds = List.copyOf(profileIds);
+public sealed interface LaunchResult {
+
+  /**
+   * The batch was launched here; the gateway renders the envelope.
+   *
+   * @param profileIds the profiles the mailing was launched for, in item order, each once
+   * @param unmatched how many items matched no profile (left out of the answer, SPEC §5)
+   */
+  record Launched(List<String> profileIds, int unmatched) implements LaunchResult {
+    public Launched {
+      profileIds = List.copyOf(profileIds);
+    }
   }
+
+  /**
+   * An upstream answered; the gateway relays the answer as it is.
+   *
+   * @param status the upstream's status code
+   * @param headers its end-to-end headers (hop-by-hop ones already dropped)
+   * @param head the start of the body, or all of it when {@code rest} is null
+   * @param rest the remainder of the body, paused until the gateway pipes it, or null
+   */
+  record Relayed(int status, MultiMap headers, Buffer head, ReadStream<Buffer> rest)
+      implements LaunchResult {}
 }

@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonArray;
  * @param format the format the answer is wanted in
  * @param body the exact bytes that were validated, for forwarding
  * @param contentType the request's content type, for forwarding
+ * @param origin the request line, headers and client, for forwarding
  */
 public record StartBatch(
     String requestId,
@@ -26,7 +27,8 @@ public record StartBatch(
     JsonArray items,
     ResponseFormat format,
     Buffer body,
-    String contentType) {
+    String contentType,
+    Origin origin) {
 
   public int itemCount() {
     return items.size();

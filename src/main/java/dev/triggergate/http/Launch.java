@@ -2,13 +2,22 @@ package dev.triggergate.http;
 
 import dev.triggergate.api.Envelope;
 import dev.triggergate.api.RequestKeys;
+import dev.triggergate.engine.LaunchResult;
+import dev.triggergate.engine.LaunchResult.Launched;
+import dev.triggergate.engine.LaunchResult.Relayed;
 import dev.triggergate.engine.StartBatch;
 import dev.triggergate.engine.TriggerEngine;
 import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Map;
 
-/** Hands the validated batch to the engine and answers with the success envelope. */
+/**
+ * Hands the validated batch to the engine and answers: the success envelope for a batch launched
+ * here, or the upstream's answer as it came.
+ */
 public final class Launch implements Handler<RoutingContext> {
   private final TriggerEngine engine;
 
@@ -19,13 +28,55 @@ public final class Launch implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     StartBatch batch = ctx.get(RequestKeys.BATCH);
-    engine
-        .launch(batch)
-        .onSuccess(
-            result ->
-                ctx.response()
-                    .putHeader(HttpHeaders.CONTENT_TYPE, batch.format().contentType())
-                    .end(Envelope.success(result.profileIds(), batch.format())))
-        .onFailure(ctx::fail);
+    engine.launch(batch).onSuccess(result -> answer(ctx, batch, result)).onFailure(ctx::fail);
+  }
+
+  private static void answer(RoutingContext ctx, StartBatch batch, LaunchResult result) {
+    if (result instanceof Relayed relayed) {
+      relay(ctx, relayed);
+    } else if (result instanceof Launched launched) {
+      ctx.response()
+          .putHeader(HttpHeaders.CONTENT_TYPE, batch.format().contentType())
+          .end(Envelope.success(launched.profileIds(), batch.format()));
+    }
+  }
+
+  private static void relay(RoutingContext ctx, Relayed answer) {
+    HttpServerResponse response = ctx.response().setStatusCode(answer.status());
+    MultiMap ours = response.headers();
+    for (Map.Entry<String, String> header : answer.headers()) {
+      String name = header.getKey();
+      if (name.equalsIgnoreCase(RequestIds.X_REQUEST_ID)) {
+        continue;
+      }
+      if (isRateLimitField(name) && ours.contains(name)) {
+        // Both limits hold: list the upstream's next to the gateway's, so the answer never looks
+        // more permissive than either (the fields are lists, draft-ietf-httpapi-ratelimit-headers).
+        ours.set(name, ours.get(name) + ", " + header.getValue());
+      } else {
+        ours.add(name, header.getValue());
+      }
+    }
+    if (answer.rest() == null) {
+      response.end(answer.head());
+      return;
+    }
+    if (!ours.contains(HttpHeaders.CONTENT_LENGTH)) {
+      response.setChunked(true);
+    }
+    response.write(answer.head());
+    // A break-off after the head was sent cannot become an envelope any more: close the connection
+    // instead of ending the answer, so the client sees a truncated reply, not a complete-looking
+    // one.
+    answer
+        .rest()
+        .pipe()
+        .endOnFailure(false)
+        .to(response)
+        .onFailure(broken -> ctx.request().connection().close());
+  }
+
+  private static boolean isRateLimitField(String name) {
+    return name.equalsIgnoreCase("RateLimit") || name.equalsIgnoreCase("RateLimit-Policy");
   }
 }

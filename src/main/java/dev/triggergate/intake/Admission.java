@@ -3,6 +3,7 @@ package dev.triggergate.intake;
 import dev.triggergate.api.ApiError;
 import dev.triggergate.api.RequestKeys;
 import dev.triggergate.api.ResponseFormat;
+import dev.triggergate.engine.Origin;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -32,7 +33,8 @@ public final class Admission implements Handler<RoutingContext> {
             bearer(request.getHeader(HttpHeaders.AUTHORIZATION)),
             emptyToNull(request.getParam("token")),
             queryFormat,
-            request.getHeader(HttpHeaders.CONTENT_TYPE)));
+            request.getHeader(HttpHeaders.CONTENT_TYPE),
+            Origin.of(request)));
     ctx.next();
   }
 

@@ -77,7 +77,8 @@ public final class BatchReader {
           items,
           format,
           body,
-          request.contentType());
+          request.contentType(),
+          request.origin());
     } catch (ApiError error) {
       throw error.inFormat(format);
     }

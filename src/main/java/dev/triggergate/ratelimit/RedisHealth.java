@@ -26,10 +26,6 @@ final class RedisHealth {
     return () -> TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
   }
 
-  long now() {
-    return clock.getAsLong();
-  }
-
   /** Whether to ask Redis now: it is up, or its backoff is over. */
   boolean shouldTry() {
     return up || clock.getAsLong() >= retryAtMs.get();

@@ -1,10 +1,10 @@
 package dev.triggergate.ratelimit;
 
 import dev.triggergate.config.GatewayConfig.Policy;
+import dev.triggergate.ops.IntervalReport;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,15 +16,13 @@ import org.slf4j.LoggerFactory;
  */
 final class ResilientStore implements LimiterStore {
   private static final Logger LOG = LoggerFactory.getLogger(ResilientStore.class);
-  private static final long LOG_INTERVAL_MS = 10_000;
 
   private final Policy policy;
   private final LimiterStore redis;
   private final LocalLimiterStore local;
   private final RedisHealth health;
   private final Counter fallbacks;
-  private final AtomicLong lastLogMs = new AtomicLong(Long.MIN_VALUE / 2);
-  private final AtomicLong unloggedFallbacks = new AtomicLong();
+  private final IntervalReport report = new IntervalReport(10_000);
 
   ResilientStore(
       Policy policy,
@@ -74,11 +72,8 @@ final class ResilientStore implements LimiterStore {
   }
 
   private void logOncePerInterval(Throwable error) {
-    long now = health.now();
-    long last = lastLogMs.get();
-    long count = unloggedFallbacks.incrementAndGet();
-    if (now - last >= LOG_INTERVAL_MS && lastLogMs.compareAndSet(last, now)) {
-      unloggedFallbacks.addAndGet(-count);
+    long count = report.count();
+    if (count > 0) {
       LOG.warn(
           "rate policy \"{}\": Redis unavailable ({}); {} check(s) answered by on_store_failure={}",
           policy.name(),

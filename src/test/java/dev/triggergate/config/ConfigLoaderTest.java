@@ -88,7 +88,49 @@ class ConfigLoaderTest {
     assertRefused("engine: {memory: {auto_profiles: maybe}}", "expected true or false");
     assertRefused("server: [1, 2]", "server: expected a mapping");
     assertRefused("server: {port: 1", "not valid YAML");
-    assertRefused("engine: {type: upstream}", "engine.type: the upstream engine is not available");
+  }
+
+  @Test
+  void upstreamEngineTakesUrlsFromTheEnvironmentAsACommaList() {
+    GatewayConfig config =
+        ConfigLoader.load(
+            dir.resolve("absent.yaml"),
+            false,
+            Map.of(
+                "TG_ENGINE__TYPE", "upstream",
+                "TG_ENGINE__UPSTREAM__URLS", "http://a:8080, https://b/altcraft",
+                "TG_ENGINE__UPSTREAM__BREAKER__OPEN_MS", "2500"));
+
+    assertThat(config.engine().type()).isEqualTo(EngineType.UPSTREAM);
+    GatewayConfig.Upstream upstream = config.engine().upstream();
+    assertThat(upstream.urls()).containsExactly("http://a:8080", "https://b/altcraft");
+    assertThat(upstream.breaker().openMs()).isEqualTo(2500);
+    assertThat(upstream.breaker().connectFailures()).isEqualTo(3);
+    assertThat(upstream.responseTimeoutMs()).isEqualTo(30_000);
+    assertThat(upstream.poolSize()).isEqualTo(64);
+  }
+
+  @Test
+  void upstreamSettingsAreChecked() {
+    assertRefused("engine: {type: upstream}", "engine.upstream.urls: at least one base URL");
+    assertRefused(
+        "engine: {upstream: {urls: [altcraft:8080]}}",
+        "engine.upstream.urls[0]: an absolute http or https URL with a host, got \"altcraft:8080\"");
+    assertRefused(
+        "engine: {upstream: {urls: [ftp://altcraft]}}",
+        "engine.upstream.urls[0]: an absolute http");
+    assertRefused(
+        "engine: {upstream: {urls: ['http://a/?x=1']}}",
+        "engine.upstream.urls[0]: a base URL without user info, query or fragment");
+    assertRefused(
+        "engine: {upstream: {trust_store: /no/such/ca.pem}}",
+        "engine.upstream.trust_store: a readable file");
+    assertRefused(
+        "engine: {upstream: {breaker: {failure_rate_percent: 0}}}",
+        "engine.upstream.breaker.failure_rate_percent: expected an integer from 1 to 100");
+    assertRefused(
+        "engine: {upstream: {pool_idle_timeout_ms: 10}}",
+        "engine.upstream.pool_idle_timeout_ms: expected an integer from 1000");
   }
 
   @Test

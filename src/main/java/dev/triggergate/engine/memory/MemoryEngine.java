@@ -113,7 +113,7 @@ public final class MemoryEngine implements TriggerEngine {
     if (unmatched > 0) {
       LOG.debug("request {}: {} items matched no profile", batch.requestId(), unmatched);
     }
-    return new LaunchResult(ids, unmatched);
+    return new LaunchResult.Launched(ids, unmatched);
   }
 
   @SuppressWarnings("unchecked")

@@ -1,0 +1,272 @@
+package dev.triggergate.engine.upstream;
+
+import dev.triggergate.api.ApiError;
+import dev.triggergate.api.ErrorCode;
+import dev.triggergate.config.GatewayConfig.Upstream;
+import dev.triggergate.engine.LaunchResult;
+import dev.triggergate.engine.StartBatch;
+import dev.triggergate.engine.TriggerEngine;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.JksOptions;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.PfxOptions;
+import io.vertx.core.net.TrustOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The edge-proxy engine (SPEC §7 "upstream"): forwards the exact bytes it validated to an Altcraft
+ * server and hands back the answer for relaying. Hosts are used in turn, skipping those whose
+ * breaker is open. A POST is never sent twice: the one retry, on another host, happens only when no
+ * connection could be had, so the request was never written.
+ */
+public final class UpstreamEngine implements TriggerEngine {
+  private static final Logger LOG = LoggerFactory.getLogger(UpstreamEngine.class);
+
+  private final Vertx vertx;
+  private final Upstream config;
+  private final HttpClientOptions clientOptions;
+  private final PoolOptions poolOptions;
+  private final List<UpstreamHost> hosts;
+  private final AtomicInteger turn = new AtomicInteger();
+  private final AnswerReader answers;
+  private final Counter unavailable;
+
+  private UpstreamEngine(Vertx vertx, Upstream config, TrustOptions trust, MeterRegistry registry) {
+    this.vertx = vertx;
+    this.config = config;
+    this.hosts =
+        config.urls().stream()
+            .map(url -> new UpstreamHost(url, config.breaker(), registry))
+            .toList();
+    this.answers = new AnswerReader(config.bufferAnswerBytes());
+    this.clientOptions = clientOptions(config, trust);
+    this.poolOptions =
+        new PoolOptions().setHttp1MaxSize(config.poolSize()).setHttp2MaxSize(config.poolSize());
+    this.unavailable =
+        Counter.builder("gateway_upstream_unavailable")
+            .description("Batches answered 503 because no upstream host was usable")
+            .register(registry);
+  }
+
+  /** Builds the engine; reads the trust store, so call it off the event loop. */
+  public static UpstreamEngine create(Vertx vertx, Upstream config, MeterRegistry registry) {
+    UpstreamEngine engine = new UpstreamEngine(vertx, config, trustOptions(config), registry);
+    LOG.info(
+        "upstream engine: {} host(s) {}, pool {} per host and event loop, {}",
+        engine.hosts.size(),
+        engine.hosts.stream().map(UpstreamHost::name).toList(),
+        config.poolSize(),
+        config.http2() ? "HTTP/2" : "HTTP/1.1");
+    return engine;
+  }
+
+  @Override
+  public Future<LaunchResult> launch(StartBatch batch) {
+    UpstreamHost host = pick(null);
+    if (host == null) {
+      return Future.failedFuture(noHostUsable());
+    }
+    return attempt(host, batch, true);
+  }
+
+  /** Usable while at least one host's breaker lets requests through. */
+  @Override
+  public boolean isReady() {
+    for (UpstreamHost host : hosts) {
+      if (host.isUsable()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private Future<LaunchResult> attempt(UpstreamHost host, StartBatch batch, boolean mayRetry) {
+    long start = System.nanoTime();
+    return client()
+        .request(requestOptions(host, batch))
+        .transform(
+            connected -> {
+              if (connected.succeeded()) {
+                return exchange(host, connected.result(), batch.body(), start);
+              }
+              host.record(Outcome.CONNECT_FAILED, start, connected.cause());
+              // Nothing was written: the one case where another host may take the request.
+              UpstreamHost other = mayRetry ? pick(host) : null;
+              return other != null
+                  ? attempt(other, batch, false)
+                  : Future.failedFuture(
+                      ApiError.of(ErrorCode.BAD_GATEWAY, "the upstream could not be reached"));
+            });
+  }
+
+  private Future<LaunchResult> exchange(
+      UpstreamHost host, HttpClientRequest request, Buffer body, long start) {
+    return request
+        .send(body)
+        .compose(answers::read)
+        .transform(
+            answered -> {
+              if (answered.succeeded()) {
+                host.record(Outcome.ofStatus(answered.result().status()), start, null);
+                return Future.succeededFuture(answered.result());
+              }
+              Outcome outcome = classify(answered.cause());
+              host.record(outcome, start, answered.cause());
+              return Future.failedFuture(failureFor(outcome));
+            });
+  }
+
+  /** The next host in turn whose breaker grants a request, other than {@code not}; else null. */
+  private UpstreamHost pick(UpstreamHost not) {
+    int count = hosts.size();
+    int first = Math.floorMod(turn.getAndIncrement(), count);
+    for (int i = 0; i < count; i++) {
+      UpstreamHost host = hosts.get((first + i) % count);
+      if (host != not && host.tryAcquire()) {
+        return host;
+      }
+    }
+    return null;
+  }
+
+  private ApiError noHostUsable() {
+    unavailable.increment();
+    long restMs = Long.MAX_VALUE;
+    for (UpstreamHost host : hosts) {
+      restMs = Math.min(restMs, host.restingMillis());
+    }
+    long seconds = Math.max(1, (restMs + 999) / 1000);
+    return ApiError.of(
+            ErrorCode.SERVICE_UNAVAILABLE,
+            "no upstream host is taking requests after repeated failures; retry in "
+                + seconds
+                + " s")
+        .withHeaders(Map.of("Retry-After", Long.toString(seconds)));
+  }
+
+  private static Outcome classify(Throwable failure) {
+    if (failure instanceof TimeoutException) {
+      return Outcome.TIMEOUT;
+    }
+    if (failure instanceof HttpClosedException || failure instanceof IOException) {
+      return Outcome.CLOSED;
+    }
+    return Outcome.NOT_HTTP;
+  }
+
+  /** What the client is told: the kind of failure, never the exception's own text. */
+  private ApiError failureFor(Outcome outcome) {
+    return switch (outcome) {
+      case TIMEOUT ->
+          ApiError.of(
+              ErrorCode.GATEWAY_TIMEOUT,
+              "the upstream did not answer within " + config.responseTimeoutMs() + " ms");
+      case CLOSED ->
+          ApiError.of(
+              ErrorCode.BAD_GATEWAY,
+              "the upstream closed the connection before its answer was complete");
+      default ->
+          ApiError.of(
+              ErrorCode.BAD_GATEWAY, "the upstream answered with something that is not HTTP");
+    };
+  }
+
+  private RequestOptions requestOptions(UpstreamHost host, StartBatch batch) {
+    return new RequestOptions()
+        .setMethod(HttpMethod.POST)
+        .setHost(host.host())
+        .setPort(host.port())
+        .setSsl(host.ssl())
+        .setURI(host.uri(batch.origin().uri()))
+        .setHeaders(ForwardedHeaders.toUpstream(batch.origin(), batch.requestId()))
+        .setConnectTimeout(config.connectTimeoutMs())
+        .setIdleTimeout(config.responseTimeoutMs());
+  }
+
+  /**
+   * This event loop's client. Each event loop keeps its own pool so that a request and its
+   * connection always live on the same thread, with no hand-over between loops.
+   */
+  private HttpClient client() {
+    Context context = vertx.getOrCreateContext();
+    HttpClient client = context.get(this);
+    if (client == null) {
+      client =
+          vertx
+              .httpClientBuilder()
+              .with(clientOptions)
+              .with(poolOptions)
+              // A broken connection fails its request, which records and answers it; without a
+              // handler Vert.x would also log each one at ERROR (e.g. for a garbage answer).
+              .withConnectHandler(connection -> connection.exceptionHandler(failure -> {}))
+              .build();
+      context.put(this, client);
+    }
+    return client;
+  }
+
+  private static HttpClientOptions clientOptions(Upstream config, TrustOptions trust) {
+    HttpClientOptions options =
+        new HttpClientOptions()
+            .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.connectTimeoutMs()))
+            .setKeepAlive(true)
+            // Whole seconds, rounded down: the pool must let go of a connection before the
+            // upstream does, or a request may be written to a socket that is being closed.
+            .setKeepAliveTimeout((int) Math.max(1, config.poolIdleTimeoutMs() / 1000))
+            .setVerifyHost(true);
+    if (config.http2()) {
+      options
+          .setProtocolVersion(HttpVersion.HTTP_2)
+          .setUseAlpn(true)
+          .setHttp2ClearTextUpgrade(false)
+          .setHttp2KeepAliveTimeout((int) Math.max(1, config.poolIdleTimeoutMs() / 1000));
+    }
+    if (trust != null) {
+      options.setTrustOptions(trust);
+    }
+    return options;
+  }
+
+  private static TrustOptions trustOptions(Upstream config) {
+    if (config.trustStore() == null) {
+      return null;
+    }
+    Buffer bytes;
+    try {
+      bytes = Buffer.buffer(Files.readAllBytes(Path.of(config.trustStore())));
+    } catch (IOException e) {
+      throw new UncheckedIOException("engine.upstream.trust_store: cannot read it", e);
+    }
+    String file = config.trustStore().toLowerCase(Locale.ROOT);
+    if (file.endsWith(".p12") || file.endsWith(".pfx")) {
+      return new PfxOptions().setValue(bytes).setPassword(config.trustStorePassword());
+    }
+    if (file.endsWith(".jks")) {
+      return new JksOptions().setValue(bytes).setPassword(config.trustStorePassword());
+    }
+    return new PemTrustOptions().addCertValue(bytes);
+  }
+}
