@@ -27,7 +27,8 @@ public final class Main {
       System.exit(EXIT_CONFIG);
       return;
     }
-    VertxOptions options = new VertxOptions();
+    // epoll where it loads: fewer system calls and copies per request than NIO.
+    VertxOptions options = new VertxOptions().setPreferNativeTransport(true);
     if (config.server().eventLoops() > 0) {
       options.setEventLoopPoolSize(config.server().eventLoops());
     }
@@ -36,7 +37,10 @@ public final class Main {
         .onSuccess(
             running ->
                 LOG.info(
-                    "trigger-gateway listening on {}:{}", config.server().host(), running.port()))
+                    "trigger-gateway listening on {}:{} ({} transport)",
+                    config.server().host(),
+                    running.port(),
+                    vertx.isNativeTransportEnabled() ? "epoll" : "NIO"))
         .onFailure(error -> fail(vertx, error));
     Runtime.getRuntime()
         .addShutdownHook(new Thread(() -> drain(vertx, config), "trigger-gateway-shutdown"));

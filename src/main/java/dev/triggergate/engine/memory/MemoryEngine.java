@@ -55,9 +55,11 @@ public final class MemoryEngine implements TriggerEngine {
             : ProfileFile.read(Path.of(config.profilesFile()));
     MemoryEngine engine = new MemoryEngine(vertx, config, profiles);
     LOG.info(
-        "memory engine: {} profiles, {} triggers{}",
+        "memory engine: {} profiles, {}{}",
         engine.profiles.size(),
-        engine.everyTriggerActive ? "every" : String.valueOf(engine.triggers.size()),
+        engine.everyTriggerActive
+            ? "every trigger id active"
+            : engine.triggers.size() + " trigger(s)",
         config.autoProfiles() ? ", auto_profiles on" : "");
     return engine;
   }

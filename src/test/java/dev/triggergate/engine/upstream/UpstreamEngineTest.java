@@ -11,6 +11,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
@@ -209,6 +210,31 @@ class UpstreamEngineTest {
 
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.body().getBytes()).isEqualTo(big);
+  }
+
+  @Test
+  void aBreakOffWhileStreamingClosesTheClientsConnectionInsteadOfEndingTheAnswer() {
+    StubUpstream stub = stub();
+    stub.answer(
+        (request, in) ->
+            request
+                .response()
+                .setChunked(true)
+                .write(Buffer.buffer(new byte[64 << 10]))
+                .onComplete(written -> request.connection().close()));
+    TestGateway gateway = gateway("    buffer_answer_bytes: 1024\n", stub.url());
+
+    Future<HttpResponse<Buffer>> response =
+        gateway
+            .client
+            .post(TestGateway.PATH)
+            .putHeader("Content-Type", "application/json")
+            .sendBuffer(Buffer.buffer(BATCH));
+
+    Throwable failure = response.transform(done -> Future.succeededFuture(done.cause())).await();
+    assertThat(failure).isInstanceOf(HttpClosedException.class);
+    assertThat(stub.received()).hasSize(1);
+    assertThat(status(gateway, "/health")).isEqualTo(200);
   }
 
   @Test
