@@ -9,6 +9,7 @@
 #          limited   the same with two local rate policies the load never exhausts
 #          nginx     nginx proxy_pass (bench/nginx.conf) with keep-alive to a bare server
 #          upstream  the fat jar on the upstream engine, forwarding to a bare server
+#          forwarder a plain Vert.x forwarder (no checks) to a bare server: the floor for upstream
 #
 # With RATE set, each target of RATE_TARGETS then also runs at that fixed offered rate (hey, one
 # request per connection at a time, throttled): latency without saturation. RATE=auto takes half
@@ -17,7 +18,9 @@
 # Usage: bench/load.sh
 # Environment: DURATION (20s), WARMUP (5s, 0 to skip), CONNECTIONS (64), THREADS (2), ROUNDS (2),
 #              SKIP_BUILD (0; 1 reuses target/ from a previous run), TARGETS ("gateway bare"),
-#              RATE (unset; a number of requests/s, or auto), RATE_TARGETS ("nginx upstream").
+#              RATE (unset; a number of requests/s, or auto), RATE_TARGETS ("nginx upstream"),
+#              JAVA_OPTS (more JVM flags for the Java servers, e.g. a GC log per process:
+#              JAVA_OPTS='-Xlog:gc:file=/tmp/gc-%p.log').
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -34,7 +37,8 @@ POLICIES='[{name: per-token, key: token, limit: 100000000, period_ms: 1000},
   {name: profiles-per-trigger, key: trigger, unit: profiles, limit: 1000000000, period_ms: 1000}]'
 SKIP_BUILD=${SKIP_BUILD:-0}
 ENDPOINT=/api/v1.1/campaigns/triggers/start_batch
-HEAP=(-Xms1g -Xmx1g -XX:+AlwaysPreTouch)
+read -r -a JAVA_OPTS <<<"${JAVA_OPTS:-}"
+HEAP=(-Xms1g -Xmx1g -XX:+AlwaysPreTouch "${JAVA_OPTS[@]}")
 
 tools=(wrk curl python3 java mvn)
 if [[ " ${TARGETS[*]} ${RATE:+${RATE_TARGETS[*]}} " == *" nginx "* ]]; then
@@ -141,6 +145,15 @@ start_nginx() {
   wait_ready "http://127.0.0.1:$port/" "$log"
 }
 
+start_forwarder() {
+  local port=$1 log=$2
+  start_backend "$log"
+  java "${HEAP[@]}" -cp "target/classes:target/test-classes:$(cat target/bench.cp)" \
+    dev.triggergate.bench.PlainForwarder "$port" "$backend_port" >"$log" 2>&1 &
+  server_pid=$!
+  wait_ready "http://127.0.0.1:$port/" "$log"
+}
+
 start_upstream() {
   local port=$1 log=$2
   start_backend "$log"
@@ -173,18 +186,44 @@ start_warm() {
 
 # Runs one server through one round and appends "target round req/s p50 p99 errors" to results.
 run() {
-  local target=$1 round=$2 out
+  local target=$1 round=$2 out cpu_before backend_before
   out="$work/$target-$round.wrk"
   start_warm "$target" "$work/$target-$round.log"
+  cpu_before=$(cpu_ticks "$server_pid")
+  backend_before=$(cpu_ticks "$backend_pid")
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/start_batch.lua "$url" \
     | tee "$out" | sed "s/^/  [$target $round] /"
+  local cpu backend_cpu
+  cpu=$(($(cpu_ticks "$server_pid") - cpu_before))
+  backend_cpu=$(($(cpu_ticks "$backend_pid") - backend_before))
   stop_server
-  local rps p50 p99 errors
+  local rps p50 p99 errors requests
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
   errors=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
-  echo "$target $round $rps $p50 $p99 ${errors:-0}" >>"$work/results"
+  requests=$(awk '/requests in/ {print $1}' "$out")
+  echo "$target $round $rps $p50 $p99 ${errors:-0} $(per_request "$cpu" "$requests")" \
+    "$(per_request "$backend_cpu" "$requests")" >>"$work/results"
+}
+
+# CPU time (user + system, in clock ticks) used so far by a process and its children's threads.
+cpu_ticks() {
+  local pid=$1 total=0 each
+  if [[ -z $pid ]]; then
+    echo 0
+    return
+  fi
+  for each in $pid $(pgrep -P "$pid"); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$each/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+
+# Clock ticks spent over a number of requests, as microseconds per request.
+per_request() {
+  awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }'
 }
 
 # Like run, at a fixed offered rate with hey; appends to rate-results.
@@ -228,23 +267,28 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 echo
-printf '%-8s %5s %12s %10s %10s %8s\n' target round req/s p50_ms p99_ms non2xx
-while read -r target round rps p50 p99 errors; do
-  printf '%-8s %5s %12s %10s %10s %8s\n' "$target" "$round" "$rps" "$p50" "$p99" "$errors"
+# cpu_us: CPU time of the target's processes per request (for a proxy, without its backend);
+# backend_us: the same for the backend a proxy forwards to.
+printf '%-8s %5s %12s %10s %10s %8s %8s %10s\n' target round req/s p50_ms p99_ms non2xx cpu_us \
+  backend_us
+while read -r target round rps p50 p99 errors cpu backend; do
+  printf '%-8s %5s %12s %10s %10s %8s %8s %10s\n' "$target" "$round" "$rps" "$p50" "$p99" \
+    "$errors" "$cpu" "$backend"
 done <"$work/results"
 
 declare -A med
 for target in "${TARGETS[@]}"; do
-  for col in 3 4 5; do
+  for col in 3 4 5 7; do
     med[$target.$col]=$(awk -v t="$target" -v c="$col" '$1 == t {print $c}' "$work/results" | median)
   done
-  printf '%-8s %5s %12s %10s %10s\n' "$target" median "${med[$target.3]}" "${med[$target.4]}" \
-    "${med[$target.5]}"
+  printf '%-8s %5s %12s %10s %10s %8s %8s\n' "$target" median "${med[$target.3]}" \
+    "${med[$target.4]}" "${med[$target.5]}" "" "${med[$target.7]}"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b == 0 ? 0 : a / b) }'; }
 # Each target against the bare server, the rate-limited gateway against the plain one, and the
-# upstream engine against nginx.
-for pair in gateway/bare limited/bare limited/gateway nginx/bare upstream/bare upstream/nginx; do
+# upstream engine against nginx and the plain forwarder.
+for pair in gateway/bare limited/bare limited/gateway nginx/bare upstream/bare upstream/nginx \
+  upstream/forwarder forwarder/nginx; do
   a=${pair%/*} b=${pair#*/}
   if [[ -n ${med[$a.3]:-} && -n ${med[$b.3]:-} ]]; then
     printf '%-16s %12s %10s %10s\n' "ratio $pair" "$(ratio "${med[$a.3]}" "${med[$b.3]}")" \

@@ -6,6 +6,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerOptions;
+import java.util.function.Supplier;
 
 /**
  * The load test's baseline: a bare Vert.x server that reads each body whole and answers a fixed
@@ -24,11 +25,16 @@ public final class BareServer extends VerticleBase {
   /** Listens on 127.0.0.1 at the port given as the only argument, one verticle per core. */
   public static void main(String[] args) {
     int port = Integer.parseInt(args[0]);
-    int instances = Runtime.getRuntime().availableProcessors();
-    Vertx vertx = Vertx.vertx();
+    deployPerCore(Vertx.vertx(), () -> new BareServer(port), "bare server", port);
+  }
+
+  /** Deploys one instance per core, then says where it listens; exits if it cannot. */
+  static void deployPerCore(Vertx vertx, Supplier<VerticleBase> server, String name, int port) {
     vertx
-        .deployVerticle(() -> new BareServer(port), new DeploymentOptions().setInstances(instances))
-        .onSuccess(id -> System.out.println("bare server listening on 127.0.0.1:" + port))
+        .deployVerticle(
+            server,
+            new DeploymentOptions().setInstances(Runtime.getRuntime().availableProcessors()))
+        .onSuccess(id -> System.out.println(name + " listening on 127.0.0.1:" + port))
         .onFailure(
             failure -> {
               failure.printStackTrace();
