@@ -26,11 +26,15 @@ import java.util.regex.Pattern;
  * pattern} is an unanchored search); a test holds the two to the same answers.
  */
 final class CompiledSchema {
+  private static final Check ACCEPT = value -> true;
+  private static final Check REJECT = value -> false;
   private static final Set<String> ANNOTATIONS =
       Set.of("$schema", "$id", "$comment", "$defs", "title", "description", "default", "examples");
 
   private final JsonObject document;
   private final Map<String, Check> refs = new HashMap<>();
+  private final Set<String> compiling = new HashSet<>();
+  private final Map<String, Forward> forwards = new HashMap<>();
   private final Check root;
 
   private CompiledSchema(JsonObject document) {
@@ -54,7 +58,7 @@ final class CompiledSchema {
 
   private Check compile(Object schema, String at) {
     if (schema instanceof Boolean bool) {
-      return bool ? value -> true : value -> false;
+      return bool ? ACCEPT : REJECT;
     }
     if (!(schema instanceof JsonObject object)) {
       throw new IllegalArgumentException(at + ": a schema must be an object or a boolean");
@@ -66,21 +70,56 @@ final class CompiledSchema {
       }
       checks.add(keyword(keyword, object, at + "/" + keyword));
     }
-    if (checks.isEmpty()) {
-      return value -> true;
+    return all(checks.toArray(Check[]::new));
+  }
+
+  /**
+   * The conjunction of checks, shaped by their count: most schema objects hold one or two, and a
+   * loop over an array would cost each of them a load and a bounds check on the hot path.
+   */
+  private static Check all(Check[] checks) {
+    switch (checks.length) {
+      case 0:
+        return ACCEPT;
+      case 1:
+        return checks[0];
+      case 2:
+        Check first = checks[0];
+        Check second = checks[1];
+        return value -> first.test(value) && second.test(value);
+      default:
+        return value -> {
+          for (Check check : checks) {
+            if (!check.test(value)) {
+              return false;
+            }
+          }
+          return true;
+        };
     }
-    if (checks.size() == 1) {
-      return checks.get(0);
-    }
-    Check[] all = checks.toArray(Check[]::new);
-    return value -> {
-      for (Check check : all) {
-        if (!check.test(value)) {
+  }
+
+  /** The disjunction of checks, shaped by their count as {@link #all} is. */
+  private static Check any(Check[] checks) {
+    switch (checks.length) {
+      case 0:
+        return REJECT;
+      case 1:
+        return checks[0];
+      case 2:
+        Check first = checks[0];
+        Check second = checks[1];
+        return value -> first.test(value) || second.test(value);
+      default:
+        return value -> {
+          for (Check check : checks) {
+            if (check.test(value)) {
+              return true;
+            }
+          }
           return false;
-        }
-      }
-      return true;
-    };
+        };
+    }
   }
 
   private Check keyword(String keyword, JsonObject schema, String at) {
@@ -102,8 +141,8 @@ final class CompiledSchema {
       case "exclusiveMinimum" -> bound(arg, true, true);
       case "exclusiveMaximum" -> bound(arg, false, true);
       case "pattern" -> pattern((String) arg);
-      case "allOf" -> allOf((JsonArray) arg, at);
-      case "anyOf" -> anyOf((JsonArray) arg, at);
+      case "allOf" -> all(compileAll((JsonArray) arg, at));
+      case "anyOf" -> any(compileAll((JsonArray) arg, at));
       case "oneOf" -> oneOf((JsonArray) arg, at);
       case "not" -> negate(compile(arg, at));
       case "if" -> conditional(schema, at);
@@ -133,17 +172,7 @@ final class CompiledSchema {
             default -> throw new IllegalArgumentException(at + ": unknown type " + names.get(i));
           };
     }
-    if (any.length == 1) {
-      return any[0];
-    }
-    return value -> {
-      for (Check check : any) {
-        if (check.test(value)) {
-          return true;
-        }
-      }
-      return false;
-    };
+    return any(any);
   }
 
   private static Check oneOfValues(List<Object> allowed) {
@@ -309,30 +338,6 @@ final class CompiledSchema {
     return checks;
   }
 
-  private Check allOf(JsonArray schemas, String at) {
-    Check[] checks = compileAll(schemas, at);
-    return value -> {
-      for (Check check : checks) {
-        if (!check.test(value)) {
-          return false;
-        }
-      }
-      return true;
-    };
-  }
-
-  private Check anyOf(JsonArray schemas, String at) {
-    Check[] checks = compileAll(schemas, at);
-    return value -> {
-      for (Check check : checks) {
-        if (check.test(value)) {
-          return true;
-        }
-      }
-      return false;
-    };
-  }
-
   private Check oneOf(JsonArray schemas, String at) {
     Check[] checks = compileAll(schemas, at);
     return value -> {
@@ -363,6 +368,11 @@ final class CompiledSchema {
     };
   }
 
+  /**
+   * The compiled target itself, shared by every reference to it: a wrapper would cost a call per
+   * use. Only a reference met again while its own target is compiling (a recursive schema) goes
+   * through a {@link Forward}, filled in once the target is done; the batch schema has none.
+   */
   private Check ref(String ref) {
     if (!ref.startsWith("#")) {
       throw new IllegalArgumentException(
@@ -372,12 +382,27 @@ final class CompiledSchema {
     if (known != null) {
       return known;
     }
-    // Resolved lazily so that a recursive reference compiles to a loop, not a stack overflow.
-    Check[] target = new Check[1];
-    Check lazy = value -> target[0].test(value);
-    refs.put(ref, lazy);
-    target[0] = compile(resolve(ref), ref);
-    return lazy;
+    if (!compiling.add(ref)) {
+      return forwards.computeIfAbsent(ref, recursive -> new Forward());
+    }
+    Check target = compile(resolve(ref), ref);
+    compiling.remove(ref);
+    Forward forward = forwards.remove(ref);
+    if (forward != null) {
+      forward.target = target;
+    }
+    refs.put(ref, target);
+    return target;
+  }
+
+  /** A recursive reference: the target it stands for is compiled after it is needed. */
+  private static final class Forward implements Check {
+    private Check target;
+
+    @Override
+    public boolean test(Object value) {
+      return target.test(value);
+    }
   }
 
   private Object resolve(String ref) {
