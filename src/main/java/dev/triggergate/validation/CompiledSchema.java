@@ -7,6 +7,7 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -28,6 +29,7 @@ import java.util.regex.Pattern;
 final class CompiledSchema {
   private static final Check ACCEPT = value -> true;
   private static final Check REJECT = value -> false;
+  private static final Set<String> CONDITIONAL = Set.of("if", "then", "else");
   private static final Set<String> ANNOTATIONS =
       Set.of("$schema", "$id", "$comment", "$defs", "title", "description", "default", "examples");
 
@@ -64,13 +66,242 @@ final class CompiledSchema {
       throw new IllegalArgumentException(at + ": a schema must be an object or a boolean");
     }
     List<Check> checks = new ArrayList<>();
-    for (String keyword : object.fieldNames()) {
+    JsonObject rest = mergeConditionalItems(object, at, checks);
+    for (String keyword : rest.fieldNames()) {
       if (ANNOTATIONS.contains(keyword) || keyword.equals("then") || keyword.equals("else")) {
         continue;
       }
-      checks.add(keyword(keyword, object, at + "/" + keyword));
+      checks.add(keyword(keyword, rest, at + "/" + keyword));
     }
     return all(checks.toArray(Check[]::new));
+  }
+
+  /**
+   * Finds the {@code allOf} entries of a schema object that are only an {@code if}/{@code
+   * then}/{@code else} whose outcome constrains the items of an array the object's own {@code
+   * properties} already walk ({@code properties.P.items}); adds one {@link MergedItems} check for
+   * them to {@code checks} and returns the schema object without what that check took over.
+   *
+   * <p>Compiled as written, each such entry walks the array once more: with a batch's {@code data}
+   * that is a second pass over every item. The rewrite keeps JSON Schema's meaning because {@code
+   * allOf} and the keywords of one schema object are all conjunctions, so the checks may be
+   * regrouped, and because an outcome's {@code properties.P.items} applies under exactly the
+   * conditions the object's own does (the instance is an object with P, and P's value is an array).
+   * It relies on {@code items} reaching every element alike, which holds while the keywords that
+   * would change that ({@code prefixItems}, {@code unevaluatedItems}) are refused.
+   */
+  private JsonObject mergeConditionalItems(JsonObject schema, String at, List<Check> checks) {
+    if (!(schema.getValue("properties") instanceof JsonObject properties)
+        || !(schema.getValue("allOf") instanceof JsonArray allOf)) {
+      return schema;
+    }
+    List<String> walked = new ArrayList<>();
+    for (String name : properties.fieldNames()) {
+      if (itemsOf(schema, name) != null) {
+        walked.add(name);
+      }
+    }
+    List<Integer> merged = new ArrayList<>();
+    Set<String> arrays = new LinkedHashSet<>();
+    JsonArray kept = new JsonArray();
+    for (int i = 0; i < allOf.size(); i++) {
+      Object entry = allOf.getValue(i);
+      List<String> touched = new ArrayList<>();
+      if (entry instanceof JsonObject conditional && isOnlyConditional(conditional)) {
+        for (String name : walked) {
+          if (itemsOf(conditional.getValue("then"), name) != null
+              || itemsOf(conditional.getValue("else"), name) != null) {
+            touched.add(name);
+          }
+        }
+      }
+      // Which conditionals held is kept in one long per instance.
+      if (touched.isEmpty() || merged.size() == Long.SIZE) {
+        kept.add(entry);
+      } else {
+        merged.add(i);
+        arrays.addAll(touched);
+      }
+    }
+    if (merged.isEmpty()) {
+      return schema;
+    }
+    String[] names = arrays.toArray(String[]::new);
+    Check[] conditions = new Check[merged.size()];
+    Check[] thenRests = new Check[merged.size()];
+    Check[] elseRests = new Check[merged.size()];
+    Check[][] thenItems = new Check[names.length][merged.size()];
+    Check[][] elseItems = new Check[names.length][merged.size()];
+    for (int c = 0; c < conditions.length; c++) {
+      String where = at + "/allOf/" + merged.get(c);
+      JsonObject conditional = allOf.getJsonObject(merged.get(c));
+      conditions[c] = compile(conditional.getValue("if"), where + "/if");
+      thenRests[c] = outcomeRest(conditional.getValue("then"), names, where + "/then");
+      elseRests[c] = outcomeRest(conditional.getValue("else"), names, where + "/else");
+      for (int a = 0; a < names.length; a++) {
+        thenItems[a][c] = outcomeItems(conditional.getValue("then"), names[a], where + "/then");
+        elseItems[a][c] = outcomeItems(conditional.getValue("else"), names[a], where + "/else");
+      }
+    }
+    Check[] items = new Check[names.length];
+    for (int a = 0; a < names.length; a++) {
+      items[a] = compile(itemsOf(schema, names[a]), at + "/properties/" + names[a] + "/items");
+    }
+    checks.add(
+        new MergedItems(conditions, thenRests, elseRests, names, items, thenItems, elseItems));
+    JsonObject rest = withoutItems(schema, names);
+    if (kept.isEmpty()) {
+      rest.remove("allOf");
+    } else {
+      rest.put("allOf", kept);
+    }
+    return rest;
+  }
+
+  private static boolean isOnlyConditional(JsonObject schema) {
+    for (String keyword : schema.fieldNames()) {
+      if (!ANNOTATIONS.contains(keyword) && !CONDITIONAL.contains(keyword)) {
+        return false;
+      }
+    }
+    return schema.containsKey("if");
+  }
+
+  /** The {@code properties.<array>.items} of a schema, or null when it has none. */
+  private static Object itemsOf(Object schema, String array) {
+    if (schema instanceof JsonObject object
+        && object.getValue("properties") instanceof JsonObject properties
+        && properties.getValue(array) instanceof JsonObject property) {
+      return property.getValue("items");
+    }
+    return null;
+  }
+
+  /**
+   * A copy of the schema without the {@code items} of the named properties. The properties stay, if
+   * only as empty schemas, since {@code additionalProperties} reads which ones are declared.
+   */
+  private static JsonObject withoutItems(JsonObject schema, String[] arrays) {
+    JsonObject copy = schema.copy();
+    for (String array : arrays) {
+      if (itemsOf(copy, array) != null) {
+        copy.getJsonObject("properties").getJsonObject(array).remove("items");
+      }
+    }
+    return copy;
+  }
+
+  /** What an outcome checks besides the merged item checks; everything when there is no outcome. */
+  private Check outcomeRest(Object outcome, String[] arrays, String at) {
+    if (outcome == null) {
+      return ACCEPT;
+    }
+    return compile(
+        outcome instanceof JsonObject object ? withoutItems(object, arrays) : outcome, at);
+  }
+
+  private Check outcomeItems(Object outcome, String array, String at) {
+    Object items = itemsOf(outcome, array);
+    return items == null ? null : compile(items, at + "/properties/" + array + "/items");
+  }
+
+  /**
+   * A schema object's own item checks for some arrays, with the conditionals that add more: it
+   * decides each {@code if} once per instance, checks the rest of the outcome it picks, then walks
+   * each array once with its own item check and the picked ones together.
+   */
+  private static final class MergedItems implements Check {
+    private final Check[] conditions;
+    private final Check[] thenRests;
+    private final Check[] elseRests;
+    private final String[] arrays;
+    private final Check[] items;
+    // Indexed [array][conditional]; null where that outcome adds nothing to that array.
+    private final Check[][] thenItems;
+    private final Check[][] elseItems;
+
+    MergedItems(
+        Check[] conditions,
+        Check[] thenRests,
+        Check[] elseRests,
+        String[] arrays,
+        Check[] items,
+        Check[][] thenItems,
+        Check[][] elseItems) {
+      this.conditions = conditions;
+      this.thenRests = thenRests;
+      this.elseRests = elseRests;
+      this.arrays = arrays;
+      this.items = items;
+      this.thenItems = thenItems;
+      this.elseItems = elseItems;
+    }
+
+    @Override
+    public boolean test(Object value) {
+      long held = 0;
+      for (int c = 0; c < conditions.length; c++) {
+        if (conditions[c].test(value)) {
+          held |= 1L << c;
+          if (!thenRests[c].test(value)) {
+            return false;
+          }
+        } else if (!elseRests[c].test(value)) {
+          return false;
+        }
+      }
+      Map<?, ?> map = asMap(value);
+      if (map == null) {
+        return true;
+      }
+      for (int a = 0; a < arrays.length; a++) {
+        List<?> list = asList(map.get(arrays[a]));
+        if (list != null && !walk(list, items[a], picked(a, held))) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** The item checks the held outcomes add to one array: null, one, or (rarely) a new "all". */
+    private Check picked(int array, long held) {
+      Check one = null;
+      List<Check> more = null;
+      for (int c = 0; c < conditions.length; c++) {
+        Check check = (held & (1L << c)) != 0 ? thenItems[array][c] : elseItems[array][c];
+        if (check == null) {
+          continue;
+        }
+        if (one == null) {
+          one = check;
+        } else {
+          if (more == null) {
+            more = new ArrayList<>(List.of(one));
+          }
+          more.add(check);
+        }
+      }
+      return more == null ? one : all(more.toArray(Check[]::new));
+    }
+
+    private static boolean walk(List<?> list, Check each, Check picked) {
+      int n = list.size();
+      if (picked == null) {
+        for (int i = 0; i < n; i++) {
+          if (!each.test(list.get(i))) {
+            return false;
+          }
+        }
+        return true;
+      }
+      for (int i = 0; i < n; i++) {
+        Object item = list.get(i);
+        if (!each.test(item) || !picked.test(item)) {
+          return false;
+        }
+      }
+      return true;
+    }
   }
 
   /**

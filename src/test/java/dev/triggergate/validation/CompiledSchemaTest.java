@@ -33,6 +33,51 @@ class CompiledSchemaTest {
         "[]");
   }
 
+  /**
+   * Conditionals whose outcomes add item checks are merged into the object's own pass over its
+   * arrays: then and else outcomes, two outcomes held at once, outcome keywords beside the items,
+   * an entry that stays as written, arrays absent or of another type, and properties left empty.
+   */
+  @Test
+  void mergesConditionalItemChecksIntoOnePass() {
+    assertAgree(
+        """
+        {"properties": {
+           "kind": {"type": "string"},
+           "list": {"type": ["array", "string"], "items": {"type": "object"}},
+           "other": {"items": {"type": "integer"}}},
+         "additionalProperties": false,
+         "allOf": [
+           {"if": {"properties": {"kind": {"const": "a"}}},
+            "then": {"properties": {"list": {"items": {"required": ["a"]}}}},
+            "else": {"properties": {"list": {"items": {"required": ["b"]}, "maxItems": 3}}}},
+           {"if": {"properties": {"kind": {"enum": ["a", "c"]}}, "required": ["kind"]},
+            "then": {"properties": {"list": {"items": {"required": ["c"]}},
+                                    "other": {"items": {"minimum": 0}}}}},
+           {"if": {"properties": {"kind": {"const": "b"}}, "required": ["kind"]},
+            "then": {"required": ["list"]}},
+           {"not": {"properties": {"kind": {"const": "x"}}, "required": ["kind"]}}]}
+        """,
+        "{\"kind\": \"a\", \"list\": [{\"a\": 1, \"c\": 1}]}",
+        "{\"kind\": \"a\", \"list\": [{\"a\": 1}]}",
+        "{\"kind\": \"a\", \"list\": [{\"a\": 1, \"c\": 1}], \"extra\": 1}",
+        "{\"kind\": \"a\", \"list\": [1]}",
+        "{\"kind\": \"b\", \"list\": [{\"b\": 1}, {\"b\": 2}]}",
+        "{\"kind\": \"b\", \"list\": [{\"b\": 1}, {\"b\": 2}, {\"b\": 3}, {\"b\": 4}]}",
+        "{\"kind\": \"b\", \"list\": \"text\"}",
+        "{\"kind\": \"b\"}",
+        "{\"kind\": \"b\", \"list\": null}",
+        "{\"list\": [{\"a\": 1}]}",
+        "{\"list\": [{\"b\": 1}]}",
+        "{\"kind\": \"c\", \"list\": [{\"b\": 1, \"c\": 1}], \"other\": [1]}",
+        "{\"kind\": \"c\", \"list\": [{\"b\": 1, \"c\": 1}], \"other\": [-1]}",
+        "{\"kind\": \"c\", \"list\": [{\"b\": 1, \"c\": 1}], \"other\": [1.5]}",
+        "{\"kind\": \"c\", \"other\": {\"0\": -1}}",
+        "{\"kind\": \"x\"}",
+        "\"not an object\"",
+        "[]");
+  }
+
   private static void assertAgree(String schemaText, String... instances) {
     JsonObject schema = new JsonObject(schemaText);
     CompiledSchema fast = CompiledSchema.compile(schema);
