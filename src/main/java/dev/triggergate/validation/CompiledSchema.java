@@ -5,8 +5,10 @@ import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -25,13 +27,46 @@ import java.util.regex.Pattern;
  * stays the single source of truth and cannot silently outgrow it. Its verdicts follow
  * vertx-json-schema's (numbers with a zero fraction are integers, lengths count code points, {@code
  * pattern} is an unanchored search); a test holds the two to the same answers.
+ *
+ * <p>Three compile-time choices keep the hot path short. Each schema object becomes one {@link
+ * Node} that looks at the instance's type once and runs that type's keywords together. A {@code
+ * $ref} is its target's check itself, not a call through a wrapper. And conditionals that only add
+ * item checks to an array the schema object walks anyway join that one walk ({@link MergedItems}),
+ * rather than walking it again each.
  */
 final class CompiledSchema {
   private static final Check ACCEPT = value -> true;
   private static final Check REJECT = value -> false;
-  private static final Set<String> CONDITIONAL = Set.of("if", "then", "else");
   private static final Set<String> ANNOTATIONS =
       Set.of("$schema", "$id", "$comment", "$defs", "title", "description", "default", "examples");
+  private static final Set<String> CONDITIONAL = Set.of("if", "then", "else");
+
+  /** Keywords the rules for one JSON type read together, rather than one check each. */
+  private static final Set<String> TYPED_KEYWORDS =
+      Set.of(
+          "properties",
+          "required",
+          "additionalProperties",
+          "items",
+          "minItems",
+          "maxItems",
+          "minLength",
+          "maxLength",
+          "pattern",
+          "minimum",
+          "maximum",
+          "exclusiveMinimum",
+          "exclusiveMaximum");
+
+  // The JSON types a "type" keyword admits, as bits; ANY (no "type") also admits non-JSON values.
+  private static final int OBJECT = 1;
+  private static final int ARRAY = 1 << 1;
+  private static final int STRING = 1 << 2;
+  private static final int NUMBER = 1 << 3;
+  private static final int INTEGER = 1 << 4;
+  private static final int BOOLEAN = 1 << 5;
+  private static final int NULL = 1 << 6;
+  private static final int ANY = -1;
 
   private final JsonObject document;
   private final Map<String, Check> refs = new HashMap<>();
@@ -52,12 +87,13 @@ final class CompiledSchema {
     return root.test(instance);
   }
 
-  /** One compiled keyword (or group of keywords) applied to one instance. */
+  /** One compiled schema, or one keyword of it, applied to one instance. */
   @FunctionalInterface
   private interface Check {
     boolean test(Object value);
   }
 
+  /** Compiles one schema; {@code at} is where it sits, for the message when it is refused. */
   private Check compile(Object schema, String at) {
     if (schema instanceof Boolean bool) {
       return bool ? ACCEPT : REJECT;
@@ -65,22 +101,50 @@ final class CompiledSchema {
     if (!(schema instanceof JsonObject object)) {
       throw new IllegalArgumentException(at + ": a schema must be an object or a boolean");
     }
-    List<Check> checks = new ArrayList<>();
-    JsonObject rest = mergeConditionalItems(object, at, checks);
+    List<Check> others = new ArrayList<>();
+    JsonObject rest = mergeConditionalItems(object, at, others);
+    int types = ANY;
     for (String keyword : rest.fieldNames()) {
-      if (ANNOTATIONS.contains(keyword) || keyword.equals("then") || keyword.equals("else")) {
-        continue;
+      Object arg = rest.getValue(keyword);
+      String where = at + "/" + keyword;
+      switch (keyword) {
+        case "type" -> types = types(arg, where);
+        case "enum" -> others.add(oneOfValues(((JsonArray) arg).getList()));
+        case "const" -> others.add(oneOfValues(List.of(arg)));
+        case "allOf" -> others.add(all(compileAll((JsonArray) arg, where)));
+        case "anyOf" -> others.add(any(compileAll((JsonArray) arg, where)));
+        case "oneOf" -> others.add(oneOf((JsonArray) arg, where));
+        case "not" -> others.add(negate(compile(arg, where)));
+        case "if" -> others.add(conditional(rest, where));
+        case "$ref" -> others.add(ref((String) arg));
+        default -> {
+          // then and else are read with their if; the typed keywords by the rules below.
+          if (!ANNOTATIONS.contains(keyword)
+              && !CONDITIONAL.contains(keyword)
+              && !TYPED_KEYWORDS.contains(keyword)) {
+            throw new IllegalArgumentException(where + ": keyword not supported");
+          }
+        }
       }
-      checks.add(keyword(keyword, rest, at + "/" + keyword));
     }
-    return all(checks.toArray(Check[]::new));
+    ObjectRules objects = objectRules(rest, at);
+    ArrayRules arrays = arrayRules(rest, at);
+    StringRules strings = stringRules(rest);
+    NumberRules numbers = numberRules(rest);
+    Check other = all(others.toArray(Check[]::new));
+    if (types == ANY && objects == null && arrays == null && strings == null && numbers == null) {
+      // Nothing typed to check: a lone $ref is its target, a lone enum its set.
+      return other;
+    }
+    return new Node(types, objects, arrays, strings, numbers, others.isEmpty() ? null : other);
   }
 
   /**
    * Finds the {@code allOf} entries of a schema object that are only an {@code if}/{@code
    * then}/{@code else} whose outcome constrains the items of an array the object's own {@code
    * properties} already walk ({@code properties.P.items}); adds one {@link MergedItems} check for
-   * them to {@code checks} and returns the schema object without what that check took over.
+   * them to {@code checks} and returns the schema object without what that check took over (those
+   * entries, and those arrays' own {@code items}).
    *
    * <p>Compiled as written, each such entry walks the array once more: with a batch's {@code data}
    * that is a second pass over every item. The rewrite keeps JSON Schema's meaning because {@code
@@ -127,28 +191,23 @@ final class CompiledSchema {
       return schema;
     }
     String[] names = arrays.toArray(String[]::new);
+    Object[] own = new Object[names.length];
+    Check[] items = new Check[names.length];
+    for (int a = 0; a < names.length; a++) {
+      own[a] = itemsOf(schema, names[a]);
+      items[a] = compile(own[a], at + "/properties/" + names[a] + "/items");
+    }
     Check[] conditions = new Check[merged.size()];
-    Check[] thenRests = new Check[merged.size()];
-    Check[] elseRests = new Check[merged.size()];
-    Check[][] thenItems = new Check[names.length][merged.size()];
-    Check[][] elseItems = new Check[names.length][merged.size()];
+    Outcome[] thens = new Outcome[merged.size()];
+    Outcome[] elses = new Outcome[merged.size()];
     for (int c = 0; c < conditions.length; c++) {
       String where = at + "/allOf/" + merged.get(c);
       JsonObject conditional = allOf.getJsonObject(merged.get(c));
       conditions[c] = compile(conditional.getValue("if"), where + "/if");
-      thenRests[c] = outcomeRest(conditional.getValue("then"), names, where + "/then");
-      elseRests[c] = outcomeRest(conditional.getValue("else"), names, where + "/else");
-      for (int a = 0; a < names.length; a++) {
-        thenItems[a][c] = outcomeItems(conditional.getValue("then"), names[a], where + "/then");
-        elseItems[a][c] = outcomeItems(conditional.getValue("else"), names[a], where + "/else");
-      }
+      thens[c] = outcome(conditional.getValue("then"), names, own, where + "/then");
+      elses[c] = outcome(conditional.getValue("else"), names, own, where + "/else");
     }
-    Check[] items = new Check[names.length];
-    for (int a = 0; a < names.length; a++) {
-      items[a] = compile(itemsOf(schema, names[a]), at + "/properties/" + names[a] + "/items");
-    }
-    checks.add(
-        new MergedItems(conditions, thenRests, elseRests, names, items, thenItems, elseItems));
+    checks.add(new MergedItems(conditions, thens, elses, names, items));
     JsonObject rest = withoutItems(schema, names);
     if (kept.isEmpty()) {
       rest.remove("allOf");
@@ -191,62 +250,104 @@ final class CompiledSchema {
     return copy;
   }
 
-  /** What an outcome checks besides the merged item checks; everything when there is no outcome. */
-  private Check outcomeRest(Object outcome, String[] arrays, String at) {
-    if (outcome == null) {
-      return ACCEPT;
+  /**
+   * One outcome ({@code then} or {@code else}) of a merged conditional, compiled; a missing one
+   * checks nothing.
+   */
+  private Outcome outcome(Object schema, String[] arrays, Object[] own, String at) {
+    if (schema == null) {
+      return new Outcome(ACCEPT, new Check[arrays.length], new Check[arrays.length]);
     }
-    return compile(
-        outcome instanceof JsonObject object ? withoutItems(object, arrays) : outcome, at);
+    Check rest =
+        compile(schema instanceof JsonObject object ? withoutItems(object, arrays) : schema, at);
+    Check[] items = new Check[arrays.length];
+    Check[] withOwn = new Check[arrays.length];
+    for (int a = 0; a < arrays.length; a++) {
+      Object added = itemsOf(schema, arrays[a]);
+      if (added != null) {
+        String where = at + "/properties/" + arrays[a] + "/items";
+        items[a] = compile(added, where);
+        withOwn[a] = compile(conjoin(own[a], added), where);
+      }
+    }
+    return new Outcome(rest, items, withOwn);
   }
 
-  private Check outcomeItems(Object outcome, String array, String at) {
-    Object items = itemsOf(outcome, array);
-    return items == null ? null : compile(items, at + "/properties/" + array + "/items");
+  /**
+   * An outcome's parts: what it checks besides item checks on the merged arrays, and per array the
+   * item check it adds (null for none), alone and joined with the array's own.
+   */
+  private record Outcome(Check rest, Check[] items, Check[] withOwn) {}
+
+  /**
+   * One schema meaning both: their keywords side by side in one schema object where that cannot
+   * change what any of them means, else an {@code allOf} of the two. Side by side they compile to
+   * one node, so an item's members are walked and looked up once for both (and a {@code required}
+   * name is seen in passing, not looked up again).
+   */
+  private static Object conjoin(Object first, Object second) {
+    if (first instanceof JsonObject a && second instanceof JsonObject b && canJoin(a, b)) {
+      JsonObject both = a.copy();
+      b.forEach(keyword -> both.put(keyword.getKey(), keyword.getValue()));
+      return both;
+    }
+    return new JsonObject().put("allOf", new JsonArray().add(first).add(second));
+  }
+
+  /**
+   * Whether two schema objects hold no keyword in common (annotations aside) and no keyword whose
+   * meaning depends on its siblings: of those supported, {@code additionalProperties} reads {@code
+   * properties}, and {@code then}/{@code else} go with their {@code if}.
+   */
+  private static boolean canJoin(JsonObject a, JsonObject b) {
+    for (String keyword : a.fieldNames()) {
+      if (!ANNOTATIONS.contains(keyword) && b.containsKey(keyword)) {
+        return false;
+      }
+    }
+    for (JsonObject schema : List.of(a, b)) {
+      for (String keyword : schema.fieldNames()) {
+        if (keyword.equals("additionalProperties") || CONDITIONAL.contains(keyword)) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   /**
    * A schema object's own item checks for some arrays, with the conditionals that add more: it
    * decides each {@code if} once per instance, checks the rest of the outcome it picks, then walks
-   * each array once with its own item check and the picked ones together.
+   * each array once with one item check that holds its own and the picked ones together.
    */
   private static final class MergedItems implements Check {
     private final Check[] conditions;
-    private final Check[] thenRests;
-    private final Check[] elseRests;
+    private final Outcome[] thens;
+    private final Outcome[] elses;
     private final String[] arrays;
     private final Check[] items;
-    // Indexed [array][conditional]; null where that outcome adds nothing to that array.
-    private final Check[][] thenItems;
-    private final Check[][] elseItems;
 
     MergedItems(
-        Check[] conditions,
-        Check[] thenRests,
-        Check[] elseRests,
-        String[] arrays,
-        Check[] items,
-        Check[][] thenItems,
-        Check[][] elseItems) {
+        Check[] conditions, Outcome[] thens, Outcome[] elses, String[] arrays, Check[] items) {
       this.conditions = conditions;
-      this.thenRests = thenRests;
-      this.elseRests = elseRests;
+      this.thens = thens;
+      this.elses = elses;
       this.arrays = arrays;
       this.items = items;
-      this.thenItems = thenItems;
-      this.elseItems = elseItems;
     }
 
     @Override
     public boolean test(Object value) {
       long held = 0;
       for (int c = 0; c < conditions.length; c++) {
+        Outcome outcome;
         if (conditions[c].test(value)) {
           held |= 1L << c;
-          if (!thenRests[c].test(value)) {
-            return false;
-          }
-        } else if (!elseRests[c].test(value)) {
+          outcome = thens[c];
+        } else {
+          outcome = elses[c];
+        }
+        if (!outcome.rest().test(value)) {
           return false;
         }
       }
@@ -256,47 +357,44 @@ final class CompiledSchema {
       }
       for (int a = 0; a < arrays.length; a++) {
         List<?> list = asList(map.get(arrays[a]));
-        if (list != null && !walk(list, items[a], picked(a, held))) {
+        if (list != null && !walk(list, itemCheck(a, held))) {
           return false;
         }
       }
       return true;
     }
 
-    /** The item checks the held outcomes add to one array: null, one, or (rarely) a new "all". */
-    private Check picked(int array, long held) {
-      Check one = null;
-      List<Check> more = null;
+    /**
+     * The item check for one array under the held outcomes: its own when none adds one, the
+     * precompiled join when one does, and (rarely) a new conjunction when several do.
+     */
+    private Check itemCheck(int array, long held) {
+      Outcome picked = null;
+      List<Check> several = null;
       for (int c = 0; c < conditions.length; c++) {
-        Check check = (held & (1L << c)) != 0 ? thenItems[array][c] : elseItems[array][c];
-        if (check == null) {
+        Outcome outcome = (held & (1L << c)) != 0 ? thens[c] : elses[c];
+        Check added = outcome.items()[array];
+        if (added == null) {
           continue;
         }
-        if (one == null) {
-          one = check;
+        if (picked == null) {
+          picked = outcome;
         } else {
-          if (more == null) {
-            more = new ArrayList<>(List.of(one));
+          if (several == null) {
+            several = new ArrayList<>(List.of(items[array], picked.items()[array]));
           }
-          more.add(check);
+          several.add(added);
         }
       }
-      return more == null ? one : all(more.toArray(Check[]::new));
+      if (several != null) {
+        return all(several.toArray(Check[]::new));
+      }
+      return picked == null ? items[array] : picked.withOwn()[array];
     }
 
-    private static boolean walk(List<?> list, Check each, Check picked) {
-      int n = list.size();
-      if (picked == null) {
-        for (int i = 0; i < n; i++) {
-          if (!each.test(list.get(i))) {
-            return false;
-          }
-        }
-        return true;
-      }
-      for (int i = 0; i < n; i++) {
-        Object item = list.get(i);
-        if (!each.test(item) || !picked.test(item)) {
+    private static boolean walk(List<?> list, Check each) {
+      for (int i = 0, n = list.size(); i < n; i++) {
+        if (!each.test(list.get(i))) {
           return false;
         }
       }
@@ -353,57 +451,362 @@ final class CompiledSchema {
     }
   }
 
-  private Check keyword(String keyword, JsonObject schema, String at) {
-    Object arg = schema.getValue(keyword);
-    return switch (keyword) {
-      case "type" -> type(arg, at);
-      case "enum" -> oneOfValues(((JsonArray) arg).getList());
-      case "const" -> oneOfValues(List.of(arg));
-      case "required" -> required((JsonArray) arg);
-      case "properties" -> properties((JsonObject) arg, at);
-      case "additionalProperties" -> additionalProperties(schema, arg, at);
-      case "items" -> items(arg, at);
-      case "minItems" -> size(arg, true);
-      case "maxItems" -> size(arg, false);
-      case "minLength" -> length(arg, true);
-      case "maxLength" -> length(arg, false);
-      case "minimum" -> bound(arg, true, false);
-      case "maximum" -> bound(arg, false, false);
-      case "exclusiveMinimum" -> bound(arg, true, true);
-      case "exclusiveMaximum" -> bound(arg, false, true);
-      case "pattern" -> pattern((String) arg);
-      case "allOf" -> all(compileAll((JsonArray) arg, at));
-      case "anyOf" -> any(compileAll((JsonArray) arg, at));
-      case "oneOf" -> oneOf((JsonArray) arg, at);
-      case "not" -> negate(compile(arg, at));
-      case "if" -> conditional(schema, at);
-      case "$ref" -> ref((String) arg);
-      default -> throw new IllegalArgumentException(at + ": keyword not supported");
-    };
-  }
-
-  private static Check type(Object arg, String at) {
-    List<String> names = new ArrayList<>();
-    if (arg instanceof JsonArray array) {
-      array.forEach(name -> names.add((String) name));
-    } else {
-      names.add((String) arg);
-    }
-    Check[] any = new Check[names.size()];
-    for (int i = 0; i < any.length; i++) {
-      any[i] =
-          switch (names.get(i)) {
-            case "object" -> value -> value instanceof Map || value instanceof JsonObject;
-            case "array" -> value -> value instanceof List || value instanceof JsonArray;
-            case "string" -> value -> value instanceof String;
-            case "boolean" -> value -> value instanceof Boolean;
-            case "null" -> Objects::isNull;
-            case "number" -> value -> value instanceof Number;
-            case "integer" -> CompiledSchema::isInteger;
-            default -> throw new IllegalArgumentException(at + ": unknown type " + names.get(i));
+  private static int types(Object arg, String at) {
+    List<Object> names = arg instanceof JsonArray array ? array.getList() : List.of(arg);
+    int types = 0;
+    for (Object name : names) {
+      types |=
+          switch ((String) name) {
+            case "object" -> OBJECT;
+            case "array" -> ARRAY;
+            case "string" -> STRING;
+            case "number" -> NUMBER;
+            case "integer" -> INTEGER;
+            case "boolean" -> BOOLEAN;
+            case "null" -> NULL;
+            default -> throw new IllegalArgumentException(at + ": unknown type " + name);
           };
     }
-    return any(any);
+    return types;
+  }
+
+  /**
+   * One schema object: it finds the instance's JSON type once, then runs the keywords for that type
+   * together and the untyped ones ({@code enum}, {@code allOf}, {@code $ref}...) after. Every
+   * schema object compiles to this one class, so the calls between levels see a single receiver
+   * type and the JIT can inline them, where a chain of one small check per keyword made each call
+   * site megamorphic.
+   */
+  private static final class Node implements Check {
+    private final int types;
+    // Each null when the schema object has no keyword for that type.
+    private final ObjectRules objects;
+    private final ArrayRules arrays;
+    private final StringRules strings;
+    private final NumberRules numbers;
+    private final Check others;
+
+    Node(
+        int types,
+        ObjectRules objects,
+        ArrayRules arrays,
+        StringRules strings,
+        NumberRules numbers,
+        Check others) {
+      this.types = types;
+      this.objects = objects;
+      this.arrays = arrays;
+      this.strings = strings;
+      this.numbers = numbers;
+      this.others = others;
+    }
+
+    @Override
+    public boolean test(Object value) {
+      return typed(value) && (others == null || others.test(value));
+    }
+
+    private boolean typed(Object value) {
+      if (value instanceof String string) {
+        return (types & STRING) != 0 && (strings == null || strings.test(string));
+      }
+      if (value instanceof Map<?, ?> map) {
+        return (types & OBJECT) != 0 && (objects == null || objects.test(map));
+      }
+      if (value instanceof JsonObject object) {
+        return (types & OBJECT) != 0 && (objects == null || objects.test(object.getMap()));
+      }
+      if (value instanceof List<?> list) {
+        return (types & ARRAY) != 0 && (arrays == null || arrays.test(list));
+      }
+      if (value instanceof JsonArray array) {
+        return (types & ARRAY) != 0 && (arrays == null || arrays.test(array.getList()));
+      }
+      if (value instanceof Number number) {
+        boolean typeOk = (types & NUMBER) != 0 || ((types & INTEGER) != 0 && isInteger(number));
+        return typeOk && (numbers == null || numbers.test(number));
+      }
+      if (value instanceof Boolean) {
+        return (types & BOOLEAN) != 0;
+      }
+      if (value == null) {
+        return (types & NULL) != 0;
+      }
+      // Anything else is no JSON value at all: it passes only where no type is asked for.
+      return types == ANY;
+    }
+  }
+
+  private ObjectRules objectRules(JsonObject schema, String at) {
+    JsonObject properties = schema.getJsonObject("properties", new JsonObject());
+    JsonArray required = schema.getJsonArray("required", new JsonArray());
+    Object additional = schema.getValue("additionalProperties");
+    if (properties.isEmpty() && required.isEmpty() && additional == null) {
+      return null;
+    }
+    Check extra = additional == null ? null : compile(additional, at + "/additionalProperties");
+    Map<String, Check> byName = new LinkedHashMap<>();
+    for (String name : properties.fieldNames()) {
+      byName.put(name, compile(properties.getValue(name), at + "/properties/" + name));
+    }
+    Set<String> wanted = new HashSet<>();
+    for (Object name : required) {
+      wanted.add((String) name);
+      // A required name not among the properties is still one that additionalProperties covers.
+      byName.putIfAbsent((String) name, extra);
+    }
+    String[] names = byName.keySet().toArray(String[]::new);
+    boolean[] isRequired = new boolean[names.length];
+    for (int i = 0; i < names.length; i++) {
+      isRequired[i] = wanted.contains(names[i]);
+    }
+    return new ObjectRules(
+        names, byName.values().toArray(Check[]::new), isRequired, wanted.size(), extra);
+  }
+
+  /**
+   * The object keywords of one schema object ({@code properties}, {@code required}, {@code
+   * additionalProperties}) in one pass: each member is looked up once, and a required name counts
+   * as present when the pass meets it, so {@code required} costs no lookups of its own.
+   */
+  private static final class ObjectRules {
+    private final String[] names;
+    // By name: the property's check, additionalProperties' for a name that is only required (or
+    // null when there is none), and whether the name is required.
+    private final Check[] checks;
+    private final boolean[] required;
+    private final int requiredCount;
+    private final Check additional;
+    private final int[] slots;
+    private final int[] hashes;
+
+    ObjectRules(
+        String[] names, Check[] checks, boolean[] required, int requiredCount, Check additional) {
+      this.names = new String[names.length];
+      for (int i = 0; i < names.length; i++) {
+        // Jackson interns the member names it decodes: the same instances compare by identity.
+        this.names[i] = names[i].intern();
+      }
+      this.checks = checks;
+      this.required = required;
+      this.requiredCount = requiredCount;
+      this.additional = additional;
+      int size = Integer.highestOneBit(Math.max(1, names.length) * 2) * 2;
+      slots = new int[size];
+      hashes = new int[size];
+      Arrays.fill(slots, -1);
+      for (int i = 0; i < names.length; i++) {
+        int hash = this.names[i].hashCode();
+        int slot = hash & (size - 1);
+        while (slots[slot] >= 0) {
+          slot = (slot + 1) & (size - 1);
+        }
+        slots[slot] = i;
+        hashes[slot] = hash;
+      }
+    }
+
+    boolean test(Map<?, ?> map) {
+      int seen = 0;
+      // Walk whichever side is smaller: a data item usually has one member, its schema seven.
+      // Members beyond the declared names need the walk over the members, to meet them all.
+      if (additional != null || map.size() <= names.length) {
+        for (Map.Entry<?, ?> member : map.entrySet()) {
+          int i = indexOf(member.getKey());
+          Check check = i < 0 ? additional : checks[i];
+          if (check != null && !check.test(member.getValue())) {
+            return false;
+          }
+          if (i >= 0 && required[i]) {
+            seen++;
+          }
+        }
+      } else {
+        for (int i = 0; i < names.length; i++) {
+          Object value = map.get(names[i]);
+          if (value == null && !map.containsKey(names[i])) {
+            continue;
+          }
+          if (checks[i] != null && !checks[i].test(value)) {
+            return false;
+          }
+          if (required[i]) {
+            seen++;
+          }
+        }
+      }
+      return seen == requiredCount;
+    }
+
+    /** The name's index, by open addressing on the hash a String caches: no boxing, no nodes. */
+    private int indexOf(Object key) {
+      if (key == null) {
+        return -1;
+      }
+      int hash = key.hashCode();
+      int mask = slots.length - 1;
+      for (int slot = hash & mask; ; slot = (slot + 1) & mask) {
+        int i = slots[slot];
+        if (i < 0) {
+          return -1;
+        }
+        if (names[i] == key || (hashes[slot] == hash && names[i].equals(key))) {
+          return i;
+        }
+      }
+    }
+  }
+
+  private ArrayRules arrayRules(JsonObject schema, String at) {
+    if (!schema.containsKey("items")
+        && !schema.containsKey("minItems")
+        && !schema.containsKey("maxItems")) {
+      return null;
+    }
+    Check items =
+        schema.containsKey("items") ? compile(schema.getValue("items"), at + "/items") : null;
+    return new ArrayRules(
+        intOr(schema.getValue("minItems"), 0),
+        intOr(schema.getValue("maxItems"), Integer.MAX_VALUE),
+        items);
+  }
+
+  /** The array keywords of one schema object: {@code minItems}, {@code maxItems}, {@code items}. */
+  private static final class ArrayRules {
+    private final int minItems;
+    private final int maxItems;
+    private final Check items;
+
+    ArrayRules(int minItems, int maxItems, Check items) {
+      this.minItems = minItems;
+      this.maxItems = maxItems;
+      this.items = items;
+    }
+
+    boolean test(List<?> list) {
+      int n = list.size();
+      if (n < minItems || n > maxItems) {
+        return false;
+      }
+      if (items != null) {
+        for (int i = 0; i < n; i++) {
+          if (!items.test(list.get(i))) {
+            return false;
+          }
+        }
+      }
+      return true;
+    }
+  }
+
+  private static StringRules stringRules(JsonObject schema) {
+    if (!schema.containsKey("minLength")
+        && !schema.containsKey("maxLength")
+        && !schema.containsKey("pattern")) {
+      return null;
+    }
+    String regex = schema.getString("pattern");
+    return new StringRules(
+        intOr(schema.getValue("minLength"), 0),
+        intOr(schema.getValue("maxLength"), Integer.MAX_VALUE),
+        regex == null ? null : Pattern.compile(regex));
+  }
+
+  /**
+   * The string keywords of one schema object: {@code minLength}, {@code maxLength} (in code points)
+   * and {@code pattern} (an unanchored search).
+   */
+  private static final class StringRules {
+    private final int minLength;
+    private final int maxLength;
+    // At most one of these: the one-pass matcher when the pattern allows it, else java.util.regex.
+    private final LinearPattern linear;
+    private final ThreadLocal<Matcher> matchers;
+
+    StringRules(int minLength, int maxLength, Pattern pattern) {
+      this.minLength = minLength;
+      this.maxLength = maxLength;
+      this.linear = pattern == null ? null : LinearPattern.of(pattern);
+      // A new Matcher per value was most of the check's time and all of its garbage: keep one per
+      // thread (the check runs on event loops and workers alike) and reset it for each value.
+      this.matchers =
+          pattern == null || linear != null
+              ? null
+              : ThreadLocal.withInitial(() -> pattern.matcher(""));
+    }
+
+    boolean test(String string) {
+      int units = string.length();
+      // Code points lie between units/2 and units: count them only when that range straddles.
+      if (units / 2 < minLength && (units < minLength || codePoints(string) < minLength)) {
+        return false;
+      }
+      if (units > maxLength && (units / 2 > maxLength || codePoints(string) > maxLength)) {
+        return false;
+      }
+      if (linear != null) {
+        return linear.find(string);
+      }
+      return matchers == null || matchers.get().reset(string).find();
+    }
+  }
+
+  private static NumberRules numberRules(JsonObject schema) {
+    List<Number> limits = new ArrayList<>();
+    List<Boolean> lower = new ArrayList<>();
+    List<Boolean> exclusive = new ArrayList<>();
+    String[] keywords = {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"};
+    for (int k = 0; k < keywords.length; k++) {
+      if (schema.containsKey(keywords[k])) {
+        limits.add((Number) schema.getValue(keywords[k]));
+        lower.add(k < 2);
+        exclusive.add(k % 2 == 1);
+      }
+    }
+    if (limits.isEmpty()) {
+      return null;
+    }
+    boolean[] lowers = new boolean[limits.size()];
+    boolean[] exclusives = new boolean[limits.size()];
+    for (int i = 0; i < lowers.length; i++) {
+      lowers[i] = lower.get(i);
+      exclusives[i] = exclusive.get(i);
+    }
+    return new NumberRules(limits.toArray(Number[]::new), lowers, exclusives);
+  }
+
+  /**
+   * The bounds of one schema object ({@code minimum}, {@code maximum} and their exclusive forms),
+   * compared exactly whatever the numbers' Java types.
+   */
+  private static final class NumberRules {
+    private final Number[] limits;
+    private final boolean[] lower;
+    private final boolean[] exclusive;
+
+    NumberRules(Number[] limits, boolean[] lower, boolean[] exclusive) {
+      this.limits = limits;
+      this.lower = lower;
+      this.exclusive = exclusive;
+    }
+
+    boolean test(Number number) {
+      for (int i = 0; i < limits.length; i++) {
+        int cmp = compare(number, limits[i]);
+        boolean beyond =
+            lower[i]
+                ? cmp < 0 || (exclusive[i] && cmp == 0)
+                : cmp > 0 || (exclusive[i] && cmp == 0);
+        if (beyond) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  private static int intOr(Object arg, int absent) {
+    return arg == null ? absent : ((Number) arg).intValue();
   }
 
   private static Check oneOfValues(List<Object> allowed) {
@@ -420,145 +823,6 @@ final class CompiledSchema {
       }
       return false;
     };
-  }
-
-  private static Check required(JsonArray names) {
-    String[] keys = names.stream().map(String.class::cast).toArray(String[]::new);
-    return value -> {
-      Map<?, ?> map = asMap(value);
-      if (map == null) {
-        return true;
-      }
-      for (String key : keys) {
-        if (!map.containsKey(key)) {
-          return false;
-        }
-      }
-      return true;
-    };
-  }
-
-  private Check properties(JsonObject properties, String at) {
-    Map<String, Check> byName = new HashMap<>();
-    for (String name : properties.fieldNames()) {
-      byName.put(name, compile(properties.getValue(name), at + "/" + name));
-    }
-    String[] names = byName.keySet().toArray(String[]::new);
-    Check[] checks = new Check[names.length];
-    for (int i = 0; i < names.length; i++) {
-      checks[i] = byName.get(names[i]);
-    }
-    return value -> {
-      Map<?, ?> map = asMap(value);
-      if (map == null) {
-        return true;
-      }
-      // Walk whichever side is smaller: a data item usually has one key, the schema seven.
-      if (map.size() < names.length) {
-        for (Map.Entry<?, ?> entry : map.entrySet()) {
-          Check check = byName.get(entry.getKey());
-          if (check != null && !check.test(entry.getValue())) {
-            return false;
-          }
-        }
-        return true;
-      }
-      for (int i = 0; i < names.length; i++) {
-        Object property = map.get(names[i]);
-        if ((property != null || map.containsKey(names[i])) && !checks[i].test(property)) {
-          return false;
-        }
-      }
-      return true;
-    };
-  }
-
-  private Check additionalProperties(JsonObject schema, Object arg, String at) {
-    Set<String> declared =
-        schema.getJsonObject("properties") == null
-            ? Set.of()
-            : schema.getJsonObject("properties").fieldNames();
-    Check extra = compile(arg, at);
-    return value -> {
-      Map<?, ?> map = asMap(value);
-      if (map == null) {
-        return true;
-      }
-      for (Map.Entry<?, ?> entry : map.entrySet()) {
-        if (!declared.contains(entry.getKey()) && !extra.test(entry.getValue())) {
-          return false;
-        }
-      }
-      return true;
-    };
-  }
-
-  private Check items(Object arg, String at) {
-    Check each = compile(arg, at);
-    return value -> {
-      List<?> list = asList(value);
-      if (list == null) {
-        return true;
-      }
-      for (int i = 0, n = list.size(); i < n; i++) {
-        if (!each.test(list.get(i))) {
-          return false;
-        }
-      }
-      return true;
-    };
-  }
-
-  private static Check size(Object arg, boolean atLeast) {
-    int limit = ((Number) arg).intValue();
-    return value -> {
-      List<?> list = asList(value);
-      if (list == null) {
-        return true;
-      }
-      return atLeast ? list.size() >= limit : list.size() <= limit;
-    };
-  }
-
-  private static Check length(Object arg, boolean atLeast) {
-    int limit = ((Number) arg).intValue();
-    return value -> {
-      if (!(value instanceof String string)) {
-        return true;
-      }
-      int units = string.length();
-      // Code points lie between units/2 and units: count them only when that range straddles.
-      if (atLeast) {
-        return units / 2 >= limit || (units >= limit && codePoints(string) >= limit);
-      }
-      return units <= limit || (units / 2 <= limit && codePoints(string) <= limit);
-    };
-  }
-
-  private static Check bound(Object arg, boolean lower, boolean exclusive) {
-    Number limit = (Number) arg;
-    return value -> {
-      if (!(value instanceof Number number)) {
-        return true;
-      }
-      int cmp = compare(number, limit);
-      if (lower) {
-        return exclusive ? cmp > 0 : cmp >= 0;
-      }
-      return exclusive ? cmp < 0 : cmp <= 0;
-    };
-  }
-
-  private static Check pattern(String regex) {
-    Pattern pattern = Pattern.compile(regex);
-    LinearPattern linear = LinearPattern.of(pattern);
-    if (linear != null) {
-      return value -> !(value instanceof String string) || linear.find(string);
-    }
-    // A new Matcher per value was most of the check's time and all of its garbage: keep one per
-    // thread (the check runs on event loops and workers alike) and reset it for each value.
-    ThreadLocal<Matcher> matchers = ThreadLocal.withInitial(() -> pattern.matcher(""));
-    return value -> !(value instanceof String string) || matchers.get().reset(string).find();
   }
 
   private Check[] compileAll(JsonArray schemas, String at) {

@@ -36,7 +36,8 @@ class CompiledSchemaTest {
   /**
    * Conditionals whose outcomes add item checks are merged into the object's own pass over its
    * arrays: then and else outcomes, two outcomes held at once, outcome keywords beside the items,
-   * an entry that stays as written, arrays absent or of another type, and properties left empty.
+   * item checks that join into one schema object and ones that cannot (both say "maximum"), an
+   * entry that stays as written, arrays absent or of another type, and properties left empty.
    */
   @Test
   void mergesConditionalItemChecksIntoOnePass() {
@@ -45,7 +46,7 @@ class CompiledSchemaTest {
         {"properties": {
            "kind": {"type": "string"},
            "list": {"type": ["array", "string"], "items": {"type": "object"}},
-           "other": {"items": {"type": "integer"}}},
+           "other": {"items": {"type": "integer", "maximum": 5}}},
          "additionalProperties": false,
          "allOf": [
            {"if": {"properties": {"kind": {"const": "a"}}},
@@ -53,7 +54,7 @@ class CompiledSchemaTest {
             "else": {"properties": {"list": {"items": {"required": ["b"]}, "maxItems": 3}}}},
            {"if": {"properties": {"kind": {"enum": ["a", "c"]}}, "required": ["kind"]},
             "then": {"properties": {"list": {"items": {"required": ["c"]}},
-                                    "other": {"items": {"minimum": 0}}}}},
+                                    "other": {"items": {"minimum": 0, "maximum": 10}}}}},
            {"if": {"properties": {"kind": {"const": "b"}}, "required": ["kind"]},
             "then": {"required": ["list"]}},
            {"not": {"properties": {"kind": {"const": "x"}}, "required": ["kind"]}}]}
@@ -72,6 +73,9 @@ class CompiledSchemaTest {
         "{\"kind\": \"c\", \"list\": [{\"b\": 1, \"c\": 1}], \"other\": [1]}",
         "{\"kind\": \"c\", \"list\": [{\"b\": 1, \"c\": 1}], \"other\": [-1]}",
         "{\"kind\": \"c\", \"list\": [{\"b\": 1, \"c\": 1}], \"other\": [1.5]}",
+        "{\"kind\": \"c\", \"list\": [{\"b\": 1, \"c\": 1}], \"other\": [7]}",
+        "{\"kind\": \"b\", \"list\": [], \"other\": [-6]}",
+        "{\"kind\": \"b\", \"list\": [], \"other\": [6]}",
         "{\"kind\": \"c\", \"other\": {\"0\": -1}}",
         "{\"kind\": \"x\"}",
         "\"not an object\"",
