@@ -6,6 +6,7 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -197,17 +198,24 @@ final class CompiledSchema {
       own[a] = itemsOf(schema, names[a]);
       items[a] = compile(own[a], at + "/properties/" + names[a] + "/items");
     }
+    Object[] ifs = new Object[merged.size()];
+    for (int c = 0; c < ifs.length; c++) {
+      ifs[c] = allOf.getJsonObject(merged.get(c)).getValue("if");
+    }
+    Selector selector = Selector.of(ifs);
     Check[] conditions = new Check[merged.size()];
     Outcome[] thens = new Outcome[merged.size()];
     Outcome[] elses = new Outcome[merged.size()];
     for (int c = 0; c < conditions.length; c++) {
       String where = at + "/allOf/" + merged.get(c);
       JsonObject conditional = allOf.getJsonObject(merged.get(c));
-      conditions[c] = compile(conditional.getValue("if"), where + "/if");
+      if (selector == null || !selector.decides(c)) {
+        conditions[c] = compile(ifs[c], where + "/if");
+      }
       thens[c] = outcome(conditional.getValue("then"), names, own, where + "/then");
       elses[c] = outcome(conditional.getValue("else"), names, own, where + "/else");
     }
-    checks.add(new MergedItems(conditions, thens, elses, names, items));
+    checks.add(new MergedItems(selector, conditions, thens, elses, names, items));
     JsonObject rest = withoutItems(schema, names);
     if (kept.isEmpty()) {
       rest.remove("allOf");
@@ -316,11 +324,131 @@ final class CompiledSchema {
   }
 
   /**
+   * Decides at once all the {@code if}s that only ask which of some strings one property P holds:
+   * {@code {"properties": {P: {"enum" or "const": strings}}}}, with or without {@code "required":
+   * [P]}, as a mode switch does. One lookup of P's value replaces one whole check per {@code if}.
+   * Such an {@code if} holds on an instance that is no object, or lacks P and does not require it
+   * (neither keyword applies then), or has one of the strings as P; on nothing else (JSON strings
+   * are equal exactly when Java's are).
+   */
+  private static final class Selector {
+    private final String property;
+    // Bits of the conditionals, as in MergedItems: those this decides, those that hold when the
+    // instance lacks the property, and those that hold for each string.
+    private final long decided;
+    private final long whenAbsent;
+    private final Map<String, Long> whenValue;
+
+    private Selector(String property, long decided, long whenAbsent, Map<String, Long> whenValue) {
+      this.property = property;
+      this.decided = decided;
+      this.whenAbsent = whenAbsent;
+      this.whenValue = whenValue;
+    }
+
+    /** The selector for the property the first such {@code if} reads; null when none is such. */
+    static Selector of(Object[] ifs) {
+      String property = null;
+      for (int c = 0; c < ifs.length && property == null; c++) {
+        property = selected(ifs[c]);
+      }
+      if (property == null) {
+        return null;
+      }
+      long decided = 0;
+      long whenAbsent = 0;
+      Map<String, Long> whenValue = new HashMap<>();
+      for (int c = 0; c < ifs.length; c++) {
+        if (!property.equals(selected(ifs[c]))) {
+          continue;
+        }
+        long bit = 1L << c;
+        JsonObject condition = (JsonObject) ifs[c];
+        decided |= bit;
+        if (condition.getJsonArray("required", new JsonArray()).isEmpty()) {
+          whenAbsent |= bit;
+        }
+        List<Object> strings = strings(condition.getJsonObject("properties").getValue(property));
+        for (Object string : strings) {
+          whenValue.merge((String) string, bit, (a, b) -> a | b);
+        }
+      }
+      return new Selector(property.intern(), decided, whenAbsent, whenValue);
+    }
+
+    /** The property an {@code if} of the selecting shape reads, or null for any other schema. */
+    private static String selected(Object schema) {
+      if (!(schema instanceof JsonObject condition)
+          || !(condition.getValue("properties") instanceof JsonObject properties)
+          || properties.size() != 1) {
+        return null;
+      }
+      String property = properties.fieldNames().iterator().next();
+      for (String keyword : condition.fieldNames()) {
+        boolean fits =
+            ANNOTATIONS.contains(keyword)
+                || keyword.equals("properties")
+                || (keyword.equals("required")
+                    && condition.getValue("required") instanceof JsonArray required
+                    && required.stream().allMatch(property::equals));
+        if (!fits) {
+          return null;
+        }
+      }
+      return strings(properties.getValue(property)) == null ? null : property;
+    }
+
+    /** What an {@code enum} or {@code const} of strings only admits; null for any other schema. */
+    private static List<Object> strings(Object schema) {
+      if (!(schema instanceof JsonObject values)) {
+        return null;
+      }
+      List<Object> strings = null;
+      int keywords = 0;
+      for (String keyword : values.fieldNames()) {
+        if (ANNOTATIONS.contains(keyword)) {
+          continue;
+        }
+        keywords++;
+        if (keyword.equals("const")) {
+          strings = Collections.singletonList(values.getValue(keyword));
+        } else if (keyword.equals("enum") && values.getValue(keyword) instanceof JsonArray listed) {
+          strings = listed.getList();
+        }
+      }
+      boolean onlyStrings =
+          keywords == 1 && strings != null && strings.stream().allMatch(String.class::isInstance);
+      return onlyStrings ? strings : null;
+    }
+
+    boolean decides(int conditional) {
+      return (decided & (1L << conditional)) != 0;
+    }
+
+    /** The bits of the conditionals this decides that hold on the instance. */
+    long held(Object instance) {
+      Map<?, ?> map = asMap(instance);
+      if (map == null) {
+        return decided;
+      }
+      Object value = map.get(property);
+      if (value == null && !map.containsKey(property)) {
+        return whenAbsent;
+      }
+      Long held = value instanceof String string ? whenValue.get(string) : null;
+      return held == null ? 0 : held;
+    }
+  }
+
+  /**
    * A schema object's own item checks for some arrays, with the conditionals that add more: it
-   * decides each {@code if} once per instance, checks the rest of the outcome it picks, then walks
-   * each array once with one item check that holds its own and the picked ones together.
+   * decides each {@code if} once per instance (those of a {@link Selector} all by one lookup),
+   * checks the rest of the outcome it picks, then walks each array once with one item check that
+   * holds its own and the picked ones together.
    */
   private static final class MergedItems implements Check {
+    private final Selector selector;
+    // The other ifs; null where the selector decides.
     private final Check[] conditions;
     private final Outcome[] thens;
     private final Outcome[] elses;
@@ -328,7 +456,13 @@ final class CompiledSchema {
     private final Check[] items;
 
     MergedItems(
-        Check[] conditions, Outcome[] thens, Outcome[] elses, String[] arrays, Check[] items) {
+        Selector selector,
+        Check[] conditions,
+        Outcome[] thens,
+        Outcome[] elses,
+        String[] arrays,
+        Check[] items) {
+      this.selector = selector;
       this.conditions = conditions;
       this.thens = thens;
       this.elses = elses;
@@ -338,15 +472,14 @@ final class CompiledSchema {
 
     @Override
     public boolean test(Object value) {
-      long held = 0;
+      long held = selector == null ? 0 : selector.held(value);
       for (int c = 0; c < conditions.length; c++) {
-        Outcome outcome;
-        if (conditions[c].test(value)) {
+        if (conditions[c] != null && conditions[c].test(value)) {
           held |= 1L << c;
-          outcome = thens[c];
-        } else {
-          outcome = elses[c];
         }
+      }
+      for (int c = 0; c < conditions.length; c++) {
+        Outcome outcome = (held & (1L << c)) != 0 ? thens[c] : elses[c];
         if (!outcome.rest().test(value)) {
           return false;
         }

@@ -82,6 +82,47 @@ class CompiledSchemaTest {
         "[]");
   }
 
+  /**
+   * Merged {@code if}s that only ask which string one property holds are decided by one lookup:
+   * with and without "required", the property absent, null, a number or an unlisted string, the
+   * instance no object, beside an {@code if} on another property and one whose values are not all
+   * strings (both left to their own checks).
+   */
+  @Test
+  void decidesStringSelectorsAtOnce() {
+    assertAgree(
+        """
+        {"properties": {"list": {"items": {"type": "object"}}},
+         "allOf": [
+           {"if": {"properties": {"mode": {"enum": ["a", "b"]}}},
+            "then": {"properties": {"list": {"items": {"required": ["x"]}}}}},
+           {"if": {"properties": {"mode": {"const": "c"}}, "required": ["mode"]},
+            "then": {"properties": {"list": {"items": {"required": ["y"]}}}},
+            "else": {"properties": {"list": {"items": {"required": ["z"]}}}}},
+           {"if": {"properties": {"other": {"const": "q"}}, "required": ["other"]},
+            "then": {"properties": {"list": {"items": {"required": ["w"]}}}}},
+           {"if": {"properties": {"mode": {"enum": ["a", 1]}}},
+            "then": {"properties": {"list": {"items": {"required": ["v"]}}}}}]}
+        """,
+        "{\"list\": [{\"x\": 1, \"z\": 1, \"v\": 1}]}",
+        "{\"list\": [{\"x\": 1, \"z\": 1}]}",
+        "{\"list\": [{\"z\": 1, \"v\": 1}]}",
+        "{\"mode\": \"a\", \"list\": [{\"x\": 1, \"z\": 1, \"v\": 1}]}",
+        "{\"mode\": \"b\", \"list\": [{\"x\": 1, \"z\": 1}]}",
+        "{\"mode\": \"b\", \"list\": [{\"z\": 1}]}",
+        "{\"mode\": \"c\", \"list\": [{\"y\": 1}]}",
+        "{\"mode\": \"c\", \"list\": [{\"x\": 1}]}",
+        "{\"mode\": 1, \"list\": [{\"z\": 1, \"v\": 1}]}",
+        "{\"mode\": 1, \"list\": [{\"z\": 1}]}",
+        "{\"mode\": null, \"list\": [{\"z\": 1}]}",
+        "{\"mode\": \"d\", \"list\": [{\"z\": 1}]}",
+        "{\"mode\": \"d\", \"list\": [{\"x\": 1}]}",
+        "{\"other\": \"q\", \"mode\": \"c\", \"list\": [{\"y\": 1, \"w\": 1}]}",
+        "{\"other\": \"q\", \"mode\": \"c\", \"list\": [{\"y\": 1}]}",
+        "\"not an object\"",
+        "[]");
+  }
+
   private static void assertAgree(String schemaText, String... instances) {
     JsonObject schema = new JsonObject(schemaText);
     CompiledSchema fast = CompiledSchema.compile(schema);
