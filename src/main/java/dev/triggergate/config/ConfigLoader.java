@@ -208,7 +208,7 @@ public final class ConfigLoader {
             node.integer("connect_timeout_ms", 2_000, 1, 3_600_000),
             node.integer("response_timeout_ms", 30_000, 1, 3_600_000),
             (int) node.integer("pool_size", 64, 1, 100_000),
-            node.integer("pool_idle_timeout_ms", 30_000, 1_000, 3_600_000),
+            node.integer("pool_idle_timeout_ms", 30_000, 100, 3_600_000),
             node.bool("http2", false),
             trustStore,
             node.string("trust_store_password", null),

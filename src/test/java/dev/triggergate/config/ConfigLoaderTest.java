@@ -130,7 +130,7 @@ class ConfigLoaderTest {
         "engine.upstream.breaker.failure_rate_percent: expected an integer from 1 to 100");
     assertRefused(
         "engine: {upstream: {pool_idle_timeout_ms: 10}}",
-        "engine.upstream.pool_idle_timeout_ms: expected an integer from 1000");
+        "engine.upstream.pool_idle_timeout_ms: expected an integer from 100");
   }
 
   @Test

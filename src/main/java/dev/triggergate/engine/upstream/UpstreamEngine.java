@@ -8,18 +8,9 @@ import dev.triggergate.engine.StartBatch;
 import dev.triggergate.engine.TriggerEngine;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpClosedException;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpVersion;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.JksOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.PfxOptions;
@@ -31,7 +22,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,26 +35,22 @@ import org.slf4j.LoggerFactory;
 public final class UpstreamEngine implements TriggerEngine {
   private static final Logger LOG = LoggerFactory.getLogger(UpstreamEngine.class);
 
-  private final Vertx vertx;
   private final Upstream config;
-  private final HttpClientOptions clientOptions;
-  private final PoolOptions poolOptions;
+  private final UpstreamClient client;
   private final List<UpstreamHost> hosts;
   private final AtomicInteger turn = new AtomicInteger();
-  private final AnswerReader answers;
   private final Counter unavailable;
 
   private UpstreamEngine(Vertx vertx, Upstream config, TrustOptions trust, MeterRegistry registry) {
-    this.vertx = vertx;
     this.config = config;
+    this.client =
+        config.http2()
+            ? new Http2Client(vertx, config, trust)
+            : new Http1Client(vertx, config, trust);
     this.hosts =
         config.urls().stream()
             .map(url -> new UpstreamHost(url, config.breaker(), registry))
             .toList();
-    this.answers = new AnswerReader(config.bufferAnswerBytes());
-    this.clientOptions = clientOptions(config, trust);
-    this.poolOptions =
-        new PoolOptions().setHttp1MaxSize(config.poolSize()).setHttp2MaxSize(config.poolSize());
     this.unavailable =
         Counter.builder("gateway_upstream_unavailable")
             .description("Batches answered 503 because no upstream host was usable")
@@ -105,37 +91,22 @@ public final class UpstreamEngine implements TriggerEngine {
 
   private Future<LaunchResult> attempt(UpstreamHost host, StartBatch batch, boolean mayRetry) {
     long start = System.nanoTime();
-    return client()
-        .request(requestOptions(host, batch))
+    return client
+        .send(host, batch)
         .transform(
-            connected -> {
-              if (connected.succeeded()) {
-                return exchange(host, connected.result(), batch.body(), start);
+            sent -> {
+              if (sent.succeeded()) {
+                host.record(Outcome.ofStatus(sent.result().status()), start, null);
+                return Future.succeededFuture(sent.result());
               }
-              host.record(Outcome.CONNECT_FAILED, start, connected.cause());
+              Outcome.UpstreamFailure failure = (Outcome.UpstreamFailure) sent.cause();
+              Outcome outcome = failure.outcome();
+              host.record(outcome, start, failure.getCause());
               // Nothing was written: the one case where another host may take the request.
-              UpstreamHost other = mayRetry ? pick(host) : null;
+              UpstreamHost other = mayRetry && outcome.isUnsent() ? pick(host) : null;
               return other != null
                   ? attempt(other, batch, false)
-                  : Future.failedFuture(
-                      ApiError.of(ErrorCode.BAD_GATEWAY, "the upstream could not be reached"));
-            });
-  }
-
-  private Future<LaunchResult> exchange(
-      UpstreamHost host, HttpClientRequest request, Buffer body, long start) {
-    return request
-        .send(body)
-        .compose(answers::read)
-        .transform(
-            answered -> {
-              if (answered.succeeded()) {
-                host.record(Outcome.ofStatus(answered.result().status()), start, null);
-                return Future.succeededFuture(answered.result());
-              }
-              Outcome outcome = classify(answered.cause());
-              host.record(outcome, start, answered.cause());
-              return Future.failedFuture(failureFor(outcome));
+                  : Future.failedFuture(failureFor(outcome));
             });
   }
 
@@ -167,19 +138,18 @@ public final class UpstreamEngine implements TriggerEngine {
         .withHeaders(Map.of("Retry-After", Long.toString(seconds)));
   }
 
-  private static Outcome classify(Throwable failure) {
-    if (failure instanceof TimeoutException) {
-      return Outcome.TIMEOUT;
-    }
-    if (failure instanceof HttpClosedException || failure instanceof IOException) {
-      return Outcome.CLOSED;
-    }
-    return Outcome.NOT_HTTP;
-  }
-
   /** What the client is told: the kind of failure, never the exception's own text. */
   private ApiError failureFor(Outcome outcome) {
     return switch (outcome) {
+      case CONNECT_FAILED ->
+          ApiError.of(ErrorCode.BAD_GATEWAY, "the upstream could not be reached");
+      case POOL_BUSY ->
+          ApiError.of(
+                  ErrorCode.SERVICE_UNAVAILABLE,
+                  "every connection to the upstream stayed busy for "
+                      + config.connectTimeoutMs()
+                      + " ms")
+              .withHeaders(Map.of("Retry-After", "1"));
       case TIMEOUT ->
           ApiError.of(
               ErrorCode.GATEWAY_TIMEOUT,
@@ -192,62 +162,6 @@ public final class UpstreamEngine implements TriggerEngine {
           ApiError.of(
               ErrorCode.BAD_GATEWAY, "the upstream answered with something that is not HTTP");
     };
-  }
-
-  private RequestOptions requestOptions(UpstreamHost host, StartBatch batch) {
-    return new RequestOptions()
-        .setMethod(HttpMethod.POST)
-        .setHost(host.host())
-        .setPort(host.port())
-        .setSsl(host.ssl())
-        .setURI(host.uri(batch.origin().uri()))
-        .setHeaders(ForwardedHeaders.toUpstream(batch.origin(), batch.requestId()))
-        .setConnectTimeout(config.connectTimeoutMs())
-        .setIdleTimeout(config.responseTimeoutMs());
-  }
-
-  /**
-   * This event loop's client. Each event loop keeps its own pool so that a request and its
-   * connection always live on the same thread, with no hand-over between loops.
-   */
-  private HttpClient client() {
-    Context context = vertx.getOrCreateContext();
-    HttpClient client = context.get(this);
-    if (client == null) {
-      client =
-          vertx
-              .httpClientBuilder()
-              .with(clientOptions)
-              .with(poolOptions)
-              // A broken connection fails its request, which records and answers it; without a
-              // handler Vert.x would also log each one at ERROR (e.g. for a garbage answer).
-              .withConnectHandler(connection -> connection.exceptionHandler(failure -> {}))
-              .build();
-      context.put(this, client);
-    }
-    return client;
-  }
-
-  private static HttpClientOptions clientOptions(Upstream config, TrustOptions trust) {
-    HttpClientOptions options =
-        new HttpClientOptions()
-            .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.connectTimeoutMs()))
-            .setKeepAlive(true)
-            // Whole seconds, rounded down: the pool must let go of a connection before the
-            // upstream does, or a request may be written to a socket that is being closed.
-            .setKeepAliveTimeout((int) Math.max(1, config.poolIdleTimeoutMs() / 1000))
-            .setVerifyHost(true);
-    if (config.http2()) {
-      options
-          .setProtocolVersion(HttpVersion.HTTP_2)
-          .setUseAlpn(true)
-          .setHttp2ClearTextUpgrade(false)
-          .setHttp2KeepAliveTimeout((int) Math.max(1, config.poolIdleTimeoutMs() / 1000));
-    }
-    if (trust != null) {
-      options.setTrustOptions(trust);
-    }
-    return options;
   }
 
   private static TrustOptions trustOptions(Upstream config) {

@@ -28,6 +28,7 @@ final class UpstreamHost {
 
   private final String name;
   private final String host;
+  private final String authority;
   private final int port;
   private final boolean ssl;
   private final String basePath;
@@ -42,11 +43,13 @@ final class UpstreamHost {
   UpstreamHost(String url, Breaker config, MeterRegistry registry) {
     URI uri = URI.create(url);
     this.ssl = uri.getScheme().equals("https");
-    this.host = uri.getHost();
+    // An IPv6 literal keeps its brackets in URLs and Host, and loses them for connecting.
+    this.host = uri.getHost().replaceAll("^\\[(.*)]$", "$1");
     this.port = uri.getPort() > 0 ? uri.getPort() : ssl ? 443 : 80;
+    this.authority = uri.getPort() > 0 ? uri.getHost() + ":" + port : uri.getHost();
     String path = uri.getRawPath() == null ? "" : uri.getRawPath();
     this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-    this.name = uri.getScheme() + "://" + host + ":" + port + basePath;
+    this.name = uri.getScheme() + "://" + uri.getHost() + ":" + port + basePath;
     this.connectFailuresToEject = config.connectFailures();
     this.openNanos = TimeUnit.MILLISECONDS.toNanos(config.openMs());
     this.breaker =
@@ -88,6 +91,11 @@ final class UpstreamHost {
     return host;
   }
 
+  /** The {@code Host} field for requests to it (RFC 9110 §7.2). */
+  String authority() {
+    return authority;
+  }
+
   int port() {
     return port;
   }
@@ -120,6 +128,11 @@ final class UpstreamHost {
   void record(Outcome outcome, long startNanos, Throwable cause) {
     long nanos = System.nanoTime() - startNanos;
     exchanges.get(outcome).record(nanos, TimeUnit.NANOSECONDS);
+    if (outcome == Outcome.POOL_BUSY) {
+      // Says nothing about the host's health: the permit goes back unrecorded.
+      breaker.releasePermission();
+      return;
+    }
     if (outcome != Outcome.CONNECT_FAILED) {
       connectFailuresInRow.set(0);
     }

@@ -16,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real HTTP server standing in for Altcraft: it records every request it receives and answers the
@@ -27,8 +28,18 @@ final class StubUpstream implements AutoCloseable {
       "{\"error\":0,\"error_text\":\"Successful operation\","
           + "\"result\":[{\"profile_id\":\"6606e08f10bcdd88297057a7\"}]}";
 
-  /** One request as the stub received it. */
-  record Received(String method, String uri, HttpVersion version, MultiMap headers, Buffer body) {}
+  /**
+   * One request as the stub received it.
+   *
+   * @param connection the client's port, which tells its connections apart
+   */
+  record Received(
+      String method,
+      String uri,
+      HttpVersion version,
+      MultiMap headers,
+      Buffer body,
+      int connection) {}
 
   /** How the stub answers a request, once its body is in. */
   @FunctionalInterface
@@ -39,6 +50,8 @@ final class StubUpstream implements AutoCloseable {
   private final Vertx vertx;
   private final List<Received> received = new CopyOnWriteArrayList<>();
   private volatile Answer answer = (request, body) -> ok(request);
+  private final AtomicInteger closedConnections = new AtomicInteger();
+  private volatile Promise<Void> nextClose = Promise.promise();
   private final AutoCloseable server;
   private final int port;
 
@@ -60,6 +73,8 @@ final class StubUpstream implements AutoCloseable {
         vertx
             .createHttpServer(options)
             .requestHandler(request -> stub[0].receive(request))
+            .connectionHandler(
+                connection -> connection.closeHandler(closed -> stub[0].connectionClosed()))
             .listen()
             .await();
     stub[0] = new StubUpstream(vertx, () -> server.close().await(), server.actualPort());
@@ -139,9 +154,26 @@ final class StubUpstream implements AutoCloseable {
                       request.uri(),
                       request.version(),
                       HttpHeaders.headers().addAll(request.headers()),
-                      body));
+                      body,
+                      request.remoteAddress().port()));
               answer.answer(request, body);
             });
+  }
+
+  /** Completes when the next connection to the stub closes, from either side. */
+  Future<Void> nextConnectionClose() {
+    return nextClose.future();
+  }
+
+  int closedConnections() {
+    return closedConnections.get();
+  }
+
+  private void connectionClosed() {
+    closedConnections.incrementAndGet();
+    Promise<Void> closed = nextClose;
+    nextClose = Promise.promise();
+    closed.complete();
   }
 
   static void ok(HttpServerRequest request) {

@@ -21,6 +21,7 @@ import io.vertx.core.net.SelfSignedCertificate;
 import io.vertx.ext.web.client.HttpResponse;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -441,6 +442,101 @@ class UpstreamEngineTest {
     }
 
     assertThat(stub.received()).extracting(Received::version).containsOnly(HttpVersion.HTTP_2);
+  }
+
+  @Test
+  void keepAliveConnectionsCarryOneBatchAfterAnother() {
+    StubUpstream stub = stub();
+    TestGateway gateway = gateway("", stub.url());
+
+    for (int i = 0; i < 5; i++) {
+      assertThat(gateway.postJson(BATCH).statusCode()).isEqualTo(200);
+    }
+
+    assertThat(stub.received()).hasSize(5);
+    assertThat(stub.received())
+        .extracting(Received::connection)
+        .containsOnly(stub.received().get(0).connection());
+  }
+
+  @Test
+  void aConnectionTheUpstreamMeansToCloseIsNeverUsedAgain() {
+    StubUpstream stub = stub();
+    stub.answer(
+        (request, body) ->
+            request.response().putHeader("Connection", "close").end(StubUpstream.OK_ENVELOPE));
+    TestGateway gateway = gateway("", stub.url());
+
+    for (int i = 0; i < 3; i++) {
+      HttpResponse<Buffer> response = gateway.postJson(BATCH);
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.bodyAsString()).isEqualTo(StubUpstream.OK_ENVELOPE);
+    }
+
+    assertThat(stub.received()).extracting(Received::connection).doesNotHaveDuplicates();
+  }
+
+  @Test
+  void aChunkedAnswerIsRelayedWhole() {
+    StubUpstream stub = stub();
+    stub.answer(
+        (request, body) -> {
+          request.response().setChunked(true).write("{\"error\":0,");
+          request.response().end("\"error_text\":\"Successful operation\",\"result\":[]}");
+        });
+    TestGateway gateway = gateway("", stub.url());
+
+    HttpResponse<Buffer> response = gateway.postJson(BATCH);
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.bodyAsString())
+        .isEqualTo("{\"error\":0,\"error_text\":\"Successful operation\",\"result\":[]}");
+    assertThat(response.getHeader("Transfer-Encoding")).isNull();
+  }
+
+  @Test
+  void whenEveryPooledConnectionStaysBusyARequestGets503AndTheHostStaysInRotation() {
+    StubUpstream stub = stub();
+    stub.answerLate(800);
+    TestGateway gateway = gateway("    pool_size: 1\n    connect_timeout_ms: 100\n", stub.url());
+
+    // Three connections on two event loops: two share a loop, and with it its one connection.
+    List<HttpResponse<Buffer>> responses =
+        Future.all(
+                List.of(
+                    gateway.client.post(TestGateway.PATH).sendBuffer(Buffer.buffer(BATCH)),
+                    gateway.client.post(TestGateway.PATH).sendBuffer(Buffer.buffer(BATCH)),
+                    gateway.client.post(TestGateway.PATH).sendBuffer(Buffer.buffer(BATCH))))
+            .await()
+            .list();
+
+    List<HttpResponse<Buffer>> busy =
+        responses.stream().filter(response -> response.statusCode() == 503).toList();
+    long answered = responses.stream().filter(response -> response.statusCode() == 200).count();
+    assertThat(busy).isNotEmpty();
+    assertThat(answered + busy.size()).isEqualTo(3);
+    assertThat(stub.received()).hasSize((int) answered);
+    for (HttpResponse<Buffer> response : busy) {
+      assertThat(response.getHeader("Retry-After")).isEqualTo("1");
+      assertThat(errorDebug(response))
+          .isEqualTo("every connection to the upstream stayed busy for 100 ms");
+    }
+    assertThat(metrics(gateway)).contains("outcome=\"pool_busy\"");
+    assertThat(status(gateway, "/ready")).isEqualTo(200);
+  }
+
+  @Test
+  void aConnectionRestingLongerThanTheIdleTimeoutIsClosed() {
+    StubUpstream stub = stub();
+    TestGateway gateway = gateway("    pool_idle_timeout_ms: 200\n", stub.url());
+    Future<Void> closed = stub.nextConnectionClose();
+
+    assertThat(gateway.postJson(BATCH).statusCode()).isEqualTo(200);
+    closed.timeout(5, TimeUnit.SECONDS).await();
+    assertThat(gateway.postJson(BATCH).statusCode()).isEqualTo(200);
+
+    assertThat(stub.closedConnections()).isEqualTo(1);
+    assertThat(stub.received()).extracting(Received::connection).doesNotHaveDuplicates();
   }
 
   @Test
