@@ -45,44 +45,70 @@ final class ForwardedHeaders {
 
   private ForwardedHeaders() {}
 
-  /** The headers to send upstream for a request from {@code origin}. */
-  static MultiMap toUpstream(Origin origin, String requestId) {
+  /** Where forwarded headers go: a header map, or a request head being written. */
+  @FunctionalInterface
+  interface Sink {
+    void add(String name, String value);
+  }
+
+  /** Hands {@code out} the headers to send upstream for a request from {@code origin}. */
+  static void toUpstream(Origin origin, String requestId, Sink out) {
     MultiMap in = origin.headers();
-    MultiMap out = copyEndToEnd(in, NOT_FORWARDED);
+    Set<String> named = connectionOptions(in);
     // The gateway's request id came from one of the client's fields, or was made here: then the
     // upstream gets it too, so both logs name the same id.
-    if (!requestId.equals(in.get(REQUEST_ID)) && !requestId.equals(in.get(X_REQUEST_ID))) {
-      out.set(X_REQUEST_ID, requestId);
-    }
-    if (origin.clientAddress() != null) {
-      String before =
-          out.contains(X_FORWARDED_FOR) ? String.join(", ", out.getAll(X_FORWARDED_FOR)) : null;
-      out.set(
-          X_FORWARDED_FOR,
-          before == null ? origin.clientAddress() : before + ", " + origin.clientAddress());
-    }
-    out.set(X_FORWARDED_PROTO, origin.scheme());
-    if (origin.host() != null) {
-      out.set(X_FORWARDED_HOST, origin.host());
-    }
-    return out;
-  }
-
-  /** The upstream answer's headers that go on to the client. */
-  static MultiMap fromUpstream(MultiMap in) {
-    return copyEndToEnd(in, HOP_BY_HOP);
-  }
-
-  private static MultiMap copyEndToEnd(MultiMap in, Set<String> dropped) {
-    Set<String> named = connectionOptions(in);
-    MultiMap out = HttpHeaders.headers();
+    boolean madeHere =
+        !requestId.equals(in.get(REQUEST_ID)) && !requestId.equals(in.get(X_REQUEST_ID));
+    boolean forHost = origin.host() != null;
+    String forwardedFor = null;
     for (Map.Entry<String, String> header : in) {
       String name = header.getKey();
-      if (!dropped.contains(name) && !named.contains(name)) {
+      if (NOT_FORWARDED.contains(name)
+          || named.contains(name)
+          || name.equalsIgnoreCase(X_FORWARDED_PROTO)
+          || (forHost && name.equalsIgnoreCase(X_FORWARDED_HOST))
+          || (madeHere && name.equalsIgnoreCase(X_REQUEST_ID))) {
+        continue;
+      }
+      if (name.equalsIgnoreCase(X_FORWARDED_FOR)) {
+        forwardedFor =
+            forwardedFor == null ? header.getValue() : forwardedFor + ", " + header.getValue();
+      } else {
         out.add(name, header.getValue());
       }
     }
-    return out;
+    if (madeHere) {
+      out.add(X_REQUEST_ID, requestId);
+    }
+    if (origin.clientAddress() != null) {
+      forwardedFor =
+          forwardedFor == null
+              ? origin.clientAddress()
+              : forwardedFor + ", " + origin.clientAddress();
+    }
+    if (forwardedFor != null) {
+      out.add(X_FORWARDED_FOR, forwardedFor);
+    }
+    out.add(X_FORWARDED_PROTO, origin.scheme());
+    if (forHost) {
+      out.add(X_FORWARDED_HOST, origin.host());
+    }
+  }
+
+  /** The upstream answer's headers that go on to the client, in a map of their own. */
+  static MultiMap fromUpstream(MultiMap in) {
+    return dropHopByHop(HttpHeaders.headers().addAll(in));
+  }
+
+  /** Takes the hop-by-hop headers out of an answer's own header map; returns it. */
+  static MultiMap dropHopByHop(MultiMap headers) {
+    for (String name : connectionOptions(headers)) {
+      headers.remove(name);
+    }
+    for (String name : HOP_BY_HOP) {
+      headers.remove(name);
+    }
+    return headers;
   }
 
   /** The header names listed in {@code Connection}. */

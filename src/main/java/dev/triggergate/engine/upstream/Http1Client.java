@@ -5,7 +5,6 @@ import dev.triggergate.engine.LaunchResult.Relayed;
 import dev.triggergate.engine.StartBatch;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.ConnectOptions;
@@ -62,16 +61,16 @@ final class Http1Client implements UpstreamClient {
    */
   private static Buffer head(UpstreamHost host, StartBatch batch) {
     Buffer body = batch.body();
-    MultiMap headers = ForwardedHeaders.toUpstream(batch.origin(), batch.requestId());
     StringBuilder head = new StringBuilder(512);
     head.append("POST ")
         .append(host.uri(batch.origin().uri()))
         .append(" HTTP/1.1\r\nHost: ")
         .append(host.authority())
         .append("\r\n");
-    for (Map.Entry<String, String> header : headers) {
-      head.append(header.getKey()).append(": ").append(header.getValue()).append("\r\n");
-    }
+    ForwardedHeaders.toUpstream(
+        batch.origin(),
+        batch.requestId(),
+        (name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
     head.append("Content-Length: ").append(body.length()).append("\r\n\r\n");
     // Header bytes arrived as ISO-8859-1 characters, one per byte: they leave as the same bytes.
     byte[] bytes = head.toString().getBytes(StandardCharsets.ISO_8859_1);

@@ -72,7 +72,7 @@ final class Http1Connection implements ResponseParser.Listener {
   @Override
   public void head(int status, MultiMap headers) {
     exchange.status = status;
-    exchange.headers = ForwardedHeaders.fromUpstream(headers);
+    exchange.headers = ForwardedHeaders.dropHopByHop(headers);
   }
 
   @Override

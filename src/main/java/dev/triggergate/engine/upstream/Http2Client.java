@@ -5,6 +5,7 @@ import dev.triggergate.engine.LaunchResult.Relayed;
 import dev.triggergate.engine.StartBatch;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -12,6 +13,7 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
@@ -62,7 +64,7 @@ final class Http2Client implements UpstreamClient {
             .setPort(host.port())
             .setSsl(host.ssl())
             .setURI(host.uri(batch.origin().uri()))
-            .setHeaders(ForwardedHeaders.toUpstream(batch.origin(), batch.requestId()))
+            .setHeaders(headers(batch))
             .setConnectTimeout(config.connectTimeoutMs())
             .setIdleTimeout(config.responseTimeoutMs());
     return client()
@@ -73,6 +75,12 @@ final class Http2Client implements UpstreamClient {
                 sent.send(batch.body())
                     .compose(this::read)
                     .recover(failure -> Future.failedFuture(classify(failure).failure(failure))));
+  }
+
+  private static MultiMap headers(StartBatch batch) {
+    MultiMap headers = HttpHeaders.headers();
+    ForwardedHeaders.toUpstream(batch.origin(), batch.requestId(), headers::add);
+    return headers;
   }
 
   /** Reads the answer whole up to the buffer size; a longer one goes on with its rest paused. */

@@ -21,6 +21,7 @@ final class ResponseParser {
 
   /** What the parser found. Called on the connection's event loop, in order. */
   interface Listener {
+    /** The final head; the header map is the listener's from then on, to change as it likes. */
     void head(int status, MultiMap headers);
 
     /** A part of the body; a slice of the bytes read, not copied. */
@@ -198,8 +199,9 @@ final class ResponseParser {
       return;
     }
     reusable = minor == '1' && !hasToken(headers.getAll(HttpHeaders.CONNECTION), "close");
-    listener.head(status, headers);
+    // Framed first: the listener may take the hop-by-hop fields, Transfer-Encoding among them.
     frame(status, headers);
+    listener.head(status, headers);
   }
 
   /** How the body is delimited (RFC 9112 §6.3). */
