@@ -4,7 +4,6 @@ import dev.triggergate.engine.LaunchResult.Relayed;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 final class Http1Connection implements ResponseParser.Listener {
   private final NetSocket socket;
   private final Http1Pool pool;
-  private final Vertx vertx;
   private final long timeoutNanos;
   private final int bufferBytes;
   private final ResponseParser parser = new ResponseParser(this);
@@ -26,10 +24,9 @@ final class Http1Connection implements ResponseParser.Listener {
   private boolean usable = true;
   long idleSinceNanos;
 
-  Http1Connection(NetSocket socket, Http1Pool pool, Vertx vertx, long timeoutMs, int bufferBytes) {
+  Http1Connection(NetSocket socket, Http1Pool pool, long timeoutMs, int bufferBytes) {
     this.socket = socket;
     this.pool = pool;
-    this.vertx = vertx;
     this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     this.bufferBytes = bufferBytes;
     socket.handler(this::read);
@@ -48,7 +45,6 @@ final class Http1Connection implements ResponseParser.Listener {
     for (Buffer part : request) {
       socket.write(part);
     }
-    sent.timer = vertx.setTimer(TimeUnit.NANOSECONDS.toMillis(timeoutNanos), id -> expire(sent));
     return sent.answer.future();
   }
 
@@ -95,7 +91,6 @@ final class Http1Connection implements ResponseParser.Listener {
   public void end(boolean reusable) {
     Exchange done = exchange;
     exchange = null;
-    vertx.cancelTimer(done.timer);
     if (done.rest != null) {
       // The stream may have paused reading; the next exchange must start with it running.
       resumeReading();
@@ -130,18 +125,15 @@ final class Http1Connection implements ResponseParser.Listener {
     }
   }
 
-  /** No byte of the answer for the response timeout: it is given up, and so is the connection. */
-  private void expire(Exchange timed) {
-    if (timed != exchange) {
-      return;
+  /**
+   * Called by the pool's clock: after the response timeout without a byte of the answer, the
+   * exchange is given up, and so is the connection (a late answer must never be read as the next
+   * one's).
+   */
+  void expireIfSilent(long now) {
+    if (exchange != null && now - exchange.lastReadNanos >= timeoutNanos) {
+      fail(Outcome.TIMEOUT);
     }
-    long silentNanos = System.nanoTime() - timed.lastReadNanos;
-    if (silentNanos < timeoutNanos) {
-      long restMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos - silentNanos));
-      timed.timer = vertx.setTimer(restMs, id -> expire(timed));
-      return;
-    }
-    fail(Outcome.TIMEOUT);
   }
 
   private void fail(Outcome outcome) {
@@ -151,7 +143,6 @@ final class Http1Connection implements ResponseParser.Listener {
     if (failed == null) {
       return;
     }
-    vertx.cancelTimer(failed.timer);
     if (failed.rest != null) {
       failed.rest.fail(outcome.failure());
     } else {
@@ -163,7 +154,6 @@ final class Http1Connection implements ResponseParser.Listener {
   private static final class Exchange {
     final Promise<Relayed> answer = Promise.promise();
     long lastReadNanos = System.nanoTime();
-    long timer;
     int status;
     MultiMap headers;
     Buffer head;

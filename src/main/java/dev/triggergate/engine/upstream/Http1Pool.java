@@ -6,6 +6,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,6 +27,7 @@ final class Http1Pool {
   private final int bufferBytes;
   private final ArrayDeque<Http1Connection> idle = new ArrayDeque<>();
   private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
+  private final List<Http1Connection> connected = new ArrayList<>();
   private int open;
 
   Http1Pool(
@@ -44,8 +47,11 @@ final class Http1Pool {
     this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs);
     this.responseTimeoutMs = responseTimeoutMs;
     this.bufferBytes = bufferBytes;
-    // Connections resting too long are closed even when no request comes to find them stale.
-    vertx.setPeriodic(Math.max(1, idleTimeoutMs), id -> closeStale(System.nanoTime()));
+    // One clock for the pool rather than a timer per exchange: a silent upstream is noticed
+    // within an eighth of the response timeout (at most a second) after it, a resting
+    // connection is closed even when no request comes to find it stale.
+    long tick = Math.max(10, Math.min(1000, Math.min(responseTimeoutMs, idleTimeoutMs) / 8));
+    vertx.setPeriodic(tick, id -> sweep());
   }
 
   /**
@@ -93,6 +99,7 @@ final class Http1Pool {
   void closed(Http1Connection connection) {
     open--;
     idle.remove(connection);
+    connected.remove(connection);
     Waiter waiter = waiting.poll();
     if (waiter != null) {
       vertx.cancelTimer(waiter.timer);
@@ -105,15 +112,24 @@ final class Http1Pool {
     return client
         .connect(target)
         .transform(
-            connected -> {
-              if (connected.failed()) {
+            attempt -> {
+              if (attempt.failed()) {
                 open--;
-                return Future.failedFuture(Outcome.CONNECT_FAILED.failure(connected.cause()));
+                return Future.failedFuture(Outcome.CONNECT_FAILED.failure(attempt.cause()));
               }
-              return Future.succeededFuture(
-                  new Http1Connection(
-                      connected.result(), this, vertx, responseTimeoutMs, bufferBytes));
+              Http1Connection connection =
+                  new Http1Connection(attempt.result(), this, responseTimeoutMs, bufferBytes);
+              connected.add(connection);
+              return Future.succeededFuture(connection);
             });
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    closeStale(now);
+    for (Http1Connection connection : connected.toArray(new Http1Connection[0])) {
+      connection.expireIfSilent(now);
+    }
   }
 
   /** The idle deque is ordered newest first, so the stale ones are at its end. */
