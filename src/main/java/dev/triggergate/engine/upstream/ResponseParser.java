@@ -4,6 +4,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -51,7 +52,8 @@ final class ResponseParser {
 
   private final Listener listener;
   private State state = State.DONE;
-  private Buffer pending;
+  private byte[] head;
+  private int headLength;
   private int lineStart;
   private int scanned;
   private long remaining;
@@ -65,7 +67,8 @@ final class ResponseParser {
   /** Expects the answer to a request just sent. */
   void expectAnswer() {
     state = State.HEAD;
-    pending = null;
+    head = null;
+    headLength = 0;
     lineStart = 0;
     scanned = 0;
   }
@@ -115,68 +118,61 @@ final class ResponseParser {
     return false;
   }
 
+  /** Gathers the head's bytes (into an array: scanning a Buffer byte by byte costs more). */
   private int readHead(Buffer bytes, int from) throws NotHttp {
-    Buffer head;
-    int start;
-    if (pending == null) {
-      head = bytes;
-      start = from;
+    int base = headLength;
+    byte[] data;
+    if (base == 0) {
+      data = bytes.getBytes(from, bytes.length());
     } else {
-      head = pending.appendBuffer(bytes, from, bytes.length() - from);
-      start = 0;
+      data = Arrays.copyOf(head, base + bytes.length() - from);
+      bytes.getBytes(from, bytes.length(), data, base);
     }
-    int end = endOfHead(head, start);
+    int end = endOfHead(data);
     if (end < 0) {
-      if (head.length() - start > MAX_HEAD_BYTES) {
+      if (data.length > MAX_HEAD_BYTES) {
         throw new NotHttp("the answer's head is longer than " + MAX_HEAD_BYTES + " bytes");
       }
-      if (pending == null) {
-        pending = Buffer.buffer(256).appendBuffer(bytes, from, bytes.length() - from);
-        lineStart -= from;
-        scanned -= from;
-      }
+      head = data;
+      headLength = data.length;
       return bytes.length();
     }
-    int consumed = pending == null ? end : end - (head.length() - (bytes.length() - from)) + from;
-    pending = null;
+    head = null;
+    headLength = 0;
     lineStart = 0;
     scanned = 0;
-    parseHead(head.getString(start, end, StandardCharsets.ISO_8859_1.name()));
-    return consumed;
+    parseHead(new String(data, 0, end, StandardCharsets.ISO_8859_1));
+    return from + end - base;
   }
 
   /**
    * The index just past the empty line that ends the head, or -1; scanning resumes across reads.
    */
-  private int endOfHead(Buffer head, int start) {
-    if (scanned < start) {
-      scanned = start;
-      lineStart = start;
-    }
-    for (int i = scanned; i < head.length(); i++) {
-      if (head.getByte(i) == '\n') {
+  private int endOfHead(byte[] data) {
+    for (int i = scanned; i < data.length; i++) {
+      if (data[i] == '\n') {
         int lineLength = i - lineStart;
-        if (lineLength == 0 || (lineLength == 1 && head.getByte(lineStart) == '\r')) {
+        if (lineLength == 0 || (lineLength == 1 && data[lineStart] == '\r')) {
           return i + 1;
         }
         lineStart = i + 1;
       }
     }
-    scanned = head.length();
+    scanned = data.length;
     return -1;
   }
 
   private void parseHead(String text) throws NotHttp {
     int end = text.indexOf('\n');
-    String statusLine = text.substring(0, end > 0 && text.charAt(end - 1) == '\r' ? end - 1 : end);
-    if (!statusLine.startsWith("HTTP/1.")
-        || statusLine.length() < 12
-        || statusLine.charAt(8) != ' '
-        || (statusLine.length() > 12 && statusLine.charAt(12) != ' ')) {
+    int lineEnd = end > 0 && text.charAt(end - 1) == '\r' ? end - 1 : end;
+    if (!text.startsWith("HTTP/1.")
+        || lineEnd < 12
+        || text.charAt(8) != ' '
+        || (lineEnd > 12 && text.charAt(12) != ' ')) {
       throw new NotHttp("no HTTP/1.x status line");
     }
-    char minor = statusLine.charAt(7);
-    int status = statusCode(statusLine);
+    char minor = text.charAt(7);
+    int status = statusCode(text);
     MultiMap headers = HttpHeaders.headers();
     for (int start = end + 1; start < text.length(); start = end + 1) {
       end = text.indexOf('\n', start);
@@ -189,7 +185,15 @@ final class ResponseParser {
         // Also a folded line (obs-fold), which RFC 9112 §5.2 lets a recipient refuse.
         throw new NotHttp("a header line that is not name: value");
       }
-      headers.add(text.substring(start, colon), text.substring(colon + 1, stop).strip());
+      int value = colon + 1;
+      while (value < stop && isBlank(text.charAt(value))) {
+        value++;
+      }
+      int valueEnd = stop;
+      while (valueEnd > value && isBlank(text.charAt(valueEnd - 1))) {
+        valueEnd--;
+      }
+      headers.add(text.substring(start, colon), text.substring(value, valueEnd));
     }
     if (status == 101) {
       throw new NotHttp("an upgrade that was not asked for");
@@ -198,7 +202,10 @@ final class ResponseParser {
       expectAnswer();
       return;
     }
-    reusable = minor == '1' && !hasToken(headers.getAll(HttpHeaders.CONNECTION), "close");
+    reusable =
+        minor == '1'
+            && (!headers.contains(HttpHeaders.CONNECTION)
+                || !hasToken(headers.getAll(HttpHeaders.CONNECTION), "close"));
     // Framed first: the listener may take the hop-by-hop fields, Transfer-Encoding among them.
     frame(status, headers);
     listener.head(status, headers);
@@ -299,6 +306,10 @@ final class ResponseParser {
     state = State.DONE;
   }
 
+  private static boolean isBlank(char c) {
+    return c == ' ' || c == '\t';
+  }
+
   private static int statusCode(String statusLine) throws NotHttp {
     int code = 0;
     for (int i = 9; i < 12; i++) {
@@ -316,6 +327,13 @@ final class ResponseParser {
 
   /** RFC 9110 §8.6: one value, or a list of identical ones; anything else cannot be framed. */
   private static long contentLength(List<String> values) throws NotHttp {
+    if (values.size() == 1 && values.get(0).indexOf(',') < 0) {
+      long length = digits(values.get(0));
+      if (length < 0) {
+        throw new NotHttp("an invalid or ambiguous Content-Length");
+      }
+      return length;
+    }
     long length = -1;
     for (String value : values) {
       for (String part : value.split(",", -1)) {
