@@ -10,6 +10,7 @@
 #          nginx     nginx proxy_pass (bench/nginx.conf) with keep-alive to a bare server
 #          upstream  the fat jar on the upstream engine, forwarding to a bare server
 #          forwarder a plain Vert.x forwarder (no checks) to a bare server: the floor for upstream
+#          socket    the same, writing to pooled NetSockets by hand: the floor for any Vert.x proxy
 #
 # With RATE set, each target of RATE_TARGETS then also runs at that fixed offered rate (hey, one
 # request per connection at a time, throttled): latency without saturation. RATE=auto takes half
@@ -150,6 +151,15 @@ start_forwarder() {
   start_backend "$log"
   java "${HEAP[@]}" -cp "target/classes:target/test-classes:$(cat target/bench.cp)" \
     dev.triggergate.bench.PlainForwarder "$port" "$backend_port" >"$log" 2>&1 &
+  server_pid=$!
+  wait_ready "http://127.0.0.1:$port/" "$log"
+}
+
+start_socket() {
+  local port=$1 log=$2
+  start_backend "$log"
+  java "${HEAP[@]}" -cp "target/classes:target/test-classes:$(cat target/bench.cp)" \
+    dev.triggergate.bench.SocketForwarder "$port" "$backend_port" >"$log" 2>&1 &
   server_pid=$!
   wait_ready "http://127.0.0.1:$port/" "$log"
 }
