@@ -82,7 +82,7 @@ final class StubUpstream implements AutoCloseable {
   }
 
   /** A TCP server that answers every connection with these bytes, then closes it. */
-  static StubUpstream notHttp(Vertx vertx, String bytes) {
+  static StubUpstream raw(Vertx vertx, String bytes) {
     NetServer server =
         vertx
             .createNetServer()

@@ -308,7 +308,7 @@ class UpstreamEngineTest {
 
   @Test
   void anAnswerThatIsNotHttpIs502() {
-    StubUpstream garbage = keep(StubUpstream.notHttp(stubs, "SSH-2.0-OpenSSH_9.2\r\n\r\n"));
+    StubUpstream garbage = keep(StubUpstream.raw(stubs, "SSH-2.0-OpenSSH_9.2\r\n\r\n"));
     TestGateway gateway = gateway("", garbage.url());
 
     HttpResponse<Buffer> response = gateway.postJson(BATCH);
@@ -537,6 +537,23 @@ class UpstreamEngineTest {
 
     assertThat(stub.closedConnections()).isEqualTo(1);
     assertThat(stub.received()).extracting(Received::connection).doesNotHaveDuplicates();
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {100, 300_000})
+  void anAnswerThatEndsWhenTheUpstreamClosesIsRelayedWhole(int size) {
+    String body = "x".repeat(size);
+    StubUpstream stub =
+        keep(StubUpstream.raw(stubs, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" + body));
+    TestGateway gateway = gateway("    buffer_answer_bytes: 1024\n", stub.url());
+
+    for (int i = 0; i < 2; i++) {
+      HttpResponse<Buffer> response = gateway.postJson(BATCH);
+
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.getHeader("Content-Type")).isEqualTo("text/plain");
+      assertThat(response.bodyAsString()).isEqualTo(body);
+    }
   }
 
   @Test
