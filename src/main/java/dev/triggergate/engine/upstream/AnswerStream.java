@@ -66,6 +66,10 @@ final class AnswerStream implements ReadStream<Buffer> {
   @Override
   public AnswerStream exceptionHandler(Handler<Throwable> handler) {
     this.exceptionHandler = handler;
+    if (handler != null && failure != null) {
+      // It broke off before anyone listened: the news must not be lost.
+      handler.handle(failure);
+    }
     return this;
   }
 

@@ -99,7 +99,11 @@ public final class UpstreamEngine implements TriggerEngine {
                 host.record(Outcome.ofStatus(sent.result().status()), start, null);
                 return Future.succeededFuture(sent.result());
               }
-              Outcome.UpstreamFailure failure = (Outcome.UpstreamFailure) sent.cause();
+              // Clients fail with an UpstreamFailure; anything else is kept for the log.
+              Outcome.UpstreamFailure failure =
+                  sent.cause() instanceof Outcome.UpstreamFailure known
+                      ? known
+                      : Outcome.NOT_HTTP.failure(sent.cause());
               Outcome outcome = failure.outcome();
               host.record(outcome, start, failure.getCause());
               // Nothing was written: the one case where another host may take the request.
