@@ -73,11 +73,6 @@ final class ResponseParser {
     scanned = 0;
   }
 
-  /** Whether an answer is expected or being read. */
-  boolean busy() {
-    return state != State.DONE;
-  }
-
   /**
    * Reads bytes from the connection. Bytes while no answer is expected cannot belong to any
    * request; bytes after the end of the expected answer end the connection's reuse.
