@@ -146,22 +146,22 @@ start_nginx() {
   wait_ready "http://127.0.0.1:$port/" "$log"
 }
 
-start_forwarder() {
-  local port=$1 log=$2
+# A bench forwarder class in front of a fresh bare server.
+start_bench_forwarder() {
+  local class=$1 port=$2 log=$3
   start_backend "$log"
   java "${HEAP[@]}" -cp "target/classes:target/test-classes:$(cat target/bench.cp)" \
-    dev.triggergate.bench.PlainForwarder "$port" "$backend_port" >"$log" 2>&1 &
+    "dev.triggergate.bench.$class" "$port" "$backend_port" >"$log" 2>&1 &
   server_pid=$!
   wait_ready "http://127.0.0.1:$port/" "$log"
 }
 
+start_forwarder() {
+  start_bench_forwarder PlainForwarder "$@"
+}
+
 start_socket() {
-  local port=$1 log=$2
-  start_backend "$log"
-  java "${HEAP[@]}" -cp "target/classes:target/test-classes:$(cat target/bench.cp)" \
-    dev.triggergate.bench.SocketForwarder "$port" "$backend_port" >"$log" 2>&1 &
-  server_pid=$!
-  wait_ready "http://127.0.0.1:$port/" "$log"
+  start_bench_forwarder SocketForwarder "$@"
 }
 
 start_upstream() {

@@ -4,8 +4,10 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerOptions;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
 /**
@@ -26,6 +28,18 @@ public final class BareServer extends VerticleBase {
   public static void main(String[] args) {
     int port = Integer.parseInt(args[0]);
     deployPerCore(Vertx.vertx(), () -> new BareServer(port), "bare server", port);
+  }
+
+  /** Starts a forwarder from the command line: its own port first, then the backend's. */
+  static void deployForwarder(
+      String[] args, BiFunction<Integer, Integer, VerticleBase> forwarder, String name) {
+    int port = Integer.parseInt(args[0]);
+    int backendPort = Integer.parseInt(args[1]);
+    deployPerCore(
+        Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)),
+        () -> forwarder.apply(port, backendPort),
+        name,
+        port);
   }
 
   /** Deploys one instance per core, then says where it listens; exits if it cannot. */

@@ -2,8 +2,6 @@ package dev.triggergate.bench;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientResponse;
@@ -30,13 +28,7 @@ public final class PlainForwarder extends VerticleBase {
 
   /** Listens on 127.0.0.1 at the first argument's port, forwarding to the second's. */
   public static void main(String[] args) {
-    int port = Integer.parseInt(args[0]);
-    int backendPort = Integer.parseInt(args[1]);
-    BareServer.deployPerCore(
-        Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)),
-        () -> new PlainForwarder(port, backendPort),
-        "plain forwarder",
-        port);
+    BareServer.deployForwarder(args, PlainForwarder::new, "plain forwarder");
   }
 
   @Override

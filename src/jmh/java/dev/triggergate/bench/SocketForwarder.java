@@ -2,8 +2,6 @@ package dev.triggergate.bench;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -32,13 +30,7 @@ public final class SocketForwarder extends VerticleBase {
 
   /** Listens on 127.0.0.1 at the first argument's port, forwarding to the second's. */
   public static void main(String[] args) {
-    int port = Integer.parseInt(args[0]);
-    int backendPort = Integer.parseInt(args[1]);
-    BareServer.deployPerCore(
-        Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)),
-        () -> new SocketForwarder(port, backendPort),
-        "socket forwarder",
-        port);
+    BareServer.deployForwarder(args, SocketForwarder::new, "socket forwarder");
   }
 
   @Override
