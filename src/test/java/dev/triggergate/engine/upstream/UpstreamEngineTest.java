@@ -9,7 +9,6 @@ import dev.triggergate.engine.upstream.StubUpstream.Received;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
@@ -22,11 +21,8 @@ import io.vertx.ext.web.client.HttpResponse;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -38,32 +34,12 @@ class UpstreamEngineTest {
   private static final String BATCH =
       "{\"token\":\"tok-demo-1\",\"trigger_id\":8,\"data\":[{\"email\":\"anna@example.com\"}]}";
 
-  /** The stubs run on their own Vert.x, as a separate server would. */
-  private static Vertx stubs;
-
-  private final List<AutoCloseable> open = new java.util.ArrayList<>();
-
-  @BeforeAll
-  static void startStubs() {
-    stubs = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stopStubs() {
-    stubs.close().await();
-  }
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (AutoCloseable closeable : open) {
-      closeable.close();
-    }
-  }
+  @RegisterExtension static final UpstreamFixture upstreams = new UpstreamFixture();
 
   @Test
   void forwardsTheClientsBytesAndEndToEndHeadersOnly() {
-    StubUpstream stub = stub();
-    TestGateway gateway = gateway("", stub.url() + "/altcraft/");
+    StubUpstream stub = upstreams.stub();
+    TestGateway gateway = upstreams.gateway("", stub.url() + "/altcraft/");
     String uri = TestGateway.PATH + "?format=json&campaign=spring%20sale";
     Buffer body =
         Buffer.buffer(
@@ -120,8 +96,8 @@ class UpstreamEngineTest {
 
   @Test
   void forwardsXmlAsReceivedWithTheGatewaysRequestId() {
-    StubUpstream stub = stub();
-    TestGateway gateway = gateway("", stub.url());
+    StubUpstream stub = upstreams.stub();
+    TestGateway gateway = upstreams.gateway("", stub.url());
     Buffer xml = TestGateway.read("examples/requests/email.xml");
 
     HttpResponse<Buffer> response = gateway.post("application/xml; charset=utf-8", xml);
@@ -138,7 +114,7 @@ class UpstreamEngineTest {
   @ParameterizedTest
   @ValueSource(ints = {200, 400, 403, 404, 429, 500, 503})
   void relaysTheUpstreamsStatusHeadersAndBody(int status) {
-    StubUpstream stub = stub();
+    StubUpstream stub = upstreams.stub();
     String envelope =
         "{\"error\":" + status + ",\"error_text\":\"from upstream\",\"error_debug\":\"x\"}";
     stub.answer(
@@ -152,7 +128,7 @@ class UpstreamEngineTest {
             .add("X-Upstream-Hop", "1")
             .add("Keep-Alive", "timeout=3"),
         envelope);
-    TestGateway gateway = gateway("", stub.url());
+    TestGateway gateway = upstreams.gateway("", stub.url());
 
     HttpResponse<Buffer> response = gateway.postJson(BATCH);
 
@@ -169,7 +145,7 @@ class UpstreamEngineTest {
 
   @Test
   void upstreamRateLimitFieldsStandBesideTheGatewaysOwn() {
-    StubUpstream stub = stub();
+    StubUpstream stub = upstreams.stub();
     stub.answer(
         200,
         HttpHeaders.headers()
@@ -177,7 +153,7 @@ class UpstreamEngineTest {
             .add("RateLimit-Policy", "\"altcraft\";q=100;w=60"),
         StubUpstream.OK_ENVELOPE);
     TestGateway gateway =
-        gateway(
+        upstreams.gateway(
             "rate_limits:\n  policies:\n"
                 + "    - {name: per-token, key: token, limit: 1000, period_ms: 60000}\n",
             stub.url());
@@ -192,7 +168,7 @@ class UpstreamEngineTest {
 
   @Test
   void streamsAnAnswerLargerThanTheBuffer() {
-    StubUpstream stub = stub();
+    StubUpstream stub = upstreams.stub();
     byte[] big = new byte[1 << 20];
     Arrays.fill(big, (byte) 'x');
     stub.answer(
@@ -205,7 +181,7 @@ class UpstreamEngineTest {
           }
           request.response().end();
         });
-    TestGateway gateway = gateway("    buffer_answer_bytes: 1024\n", stub.url());
+    TestGateway gateway = upstreams.gateway("    buffer_answer_bytes: 1024\n", stub.url());
 
     HttpResponse<Buffer> response = gateway.postJson(BATCH);
 
@@ -215,7 +191,7 @@ class UpstreamEngineTest {
 
   @Test
   void aBreakOffWhileStreamingClosesTheClientsConnectionInsteadOfEndingTheAnswer() {
-    StubUpstream stub = stub();
+    StubUpstream stub = upstreams.stub();
     stub.answer(
         (request, in) ->
             request
@@ -223,7 +199,7 @@ class UpstreamEngineTest {
                 .setChunked(true)
                 .write(Buffer.buffer(new byte[64 << 10]))
                 .onComplete(written -> request.connection().close()));
-    TestGateway gateway = gateway("    buffer_answer_bytes: 1024\n", stub.url());
+    TestGateway gateway = upstreams.gateway("    buffer_answer_bytes: 1024\n", stub.url());
 
     Future<HttpResponse<Buffer>> response =
         gateway
@@ -240,7 +216,7 @@ class UpstreamEngineTest {
 
   @Test
   void unreachableUpstreamIs502InTheRequestedFormat() {
-    TestGateway gateway = gateway("", "http://127.0.0.1:" + StubUpstream.deadPort());
+    TestGateway gateway = upstreams.gateway("", "http://127.0.0.1:" + StubUpstream.deadPort());
 
     HttpResponse<Buffer> json = gateway.postJson(BATCH);
     HttpResponse<Buffer> xml =
@@ -256,9 +232,9 @@ class UpstreamEngineTest {
 
   @Test
   void slowUpstreamIs504AndItsLateAnswerNeverCausesASecondSend() {
-    StubUpstream stub = stub();
+    StubUpstream stub = upstreams.stub();
     Future<Void> lateAnswer = stub.answerLate(1_000);
-    TestGateway gateway = gateway("    response_timeout_ms: 200\n", stub.url());
+    TestGateway gateway = upstreams.gateway("    response_timeout_ms: 200\n", stub.url());
 
     HttpResponse<Buffer> response = gateway.postJson(BATCH);
 
@@ -272,7 +248,7 @@ class UpstreamEngineTest {
 
   @Test
   void upstreamBreakingOffMidAnswerIs502AndIsNotRetried() {
-    StubUpstream breaking = stub();
+    StubUpstream breaking = upstreams.stub();
     breaking.answer(
         (request, in) ->
             request
@@ -280,8 +256,8 @@ class UpstreamEngineTest {
                 .putHeader("Content-Length", "1000")
                 .write("{\"error\":0,")
                 .onComplete(written -> request.connection().close()));
-    StubUpstream healthy = stub();
-    TestGateway gateway = gateway("", breaking.url(), healthy.url());
+    StubUpstream healthy = upstreams.stub();
+    TestGateway gateway = upstreams.gateway("", breaking.url(), healthy.url());
 
     HttpResponse<Buffer> response = gateway.postJson(BATCH);
 
@@ -294,9 +270,9 @@ class UpstreamEngineTest {
 
   @Test
   void upstreamClosingBeforeAnsweringIs502() {
-    StubUpstream stub = stub();
+    StubUpstream stub = upstreams.stub();
     stub.answer((request, in) -> request.connection().close());
-    TestGateway gateway = gateway("", stub.url());
+    TestGateway gateway = upstreams.gateway("", stub.url());
 
     HttpResponse<Buffer> response = gateway.postJson(BATCH);
 
@@ -308,8 +284,9 @@ class UpstreamEngineTest {
 
   @Test
   void anAnswerThatIsNotHttpIs502() {
-    StubUpstream garbage = keep(StubUpstream.raw(stubs, "SSH-2.0-OpenSSH_9.2\r\n\r\n"));
-    TestGateway gateway = gateway("", garbage.url());
+    StubUpstream garbage =
+        upstreams.keep(StubUpstream.raw(upstreams.stubs(), "SSH-2.0-OpenSSH_9.2\r\n\r\n"));
+    TestGateway gateway = upstreams.gateway("", garbage.url());
 
     HttpResponse<Buffer> response = gateway.postJson(BATCH);
 
@@ -322,10 +299,10 @@ class UpstreamEngineTest {
 
   @Test
   void breakerOpensAfterRepeatedFailuresAndClosesAfterRecovery() {
-    StubUpstream stub = stub();
+    StubUpstream stub = upstreams.stub();
     stub.answer(503, HttpHeaders.headers(), "{\"error\":503}");
     TestGateway gateway =
-        gateway(
+        upstreams.gateway(
             "    breaker: {window: 4, min_calls: 4, failure_rate_percent: 50, open_ms: 300,"
                 + " half_open_calls: 1}\n",
             stub.url());
@@ -355,10 +332,10 @@ class UpstreamEngineTest {
 
   @Test
   void withOneOfTwoHostsDownEveryRequestSucceedsAndTheDeadOneIsRetriedLater() {
-    StubUpstream live = stub();
+    StubUpstream live = upstreams.stub();
     int deadPort = StubUpstream.deadPort();
     TestGateway gateway =
-        gateway(
+        upstreams.gateway(
             "    breaker: {connect_failures: 2, open_ms: 300}\n",
             live.url(),
             "http://127.0.0.1:" + deadPort);
@@ -376,9 +353,9 @@ class UpstreamEngineTest {
         .contains("gateway_upstream_usable{host=\"http://127.0.0.1:" + deadPort + "\"} 0.0");
 
     StubUpstream revived =
-        keep(
+        upstreams.keep(
             StubUpstream.start(
-                stubs, new HttpServerOptions().setHost("127.0.0.1").setPort(deadPort)));
+                upstreams.stubs(), new HttpServerOptions().setHost("127.0.0.1").setPort(deadPort)));
     gateway.vertx.timer(400).await();
     for (int i = 0; i < 6; i++) {
       assertThat(gateway.postJson(BATCH).statusCode()).isEqualTo(200);
@@ -391,7 +368,7 @@ class UpstreamEngineTest {
   @Test
   void notReadyAndRefusingWithRetryAfterWhileNoHostIsUsable() {
     TestGateway gateway =
-        gateway(
+        upstreams.gateway(
             "    breaker: {connect_failures: 1, open_ms: 60000}\n",
             "http://127.0.0.1:" + StubUpstream.deadPort());
     assertThat(status(gateway, "/ready")).isEqualTo(200);
@@ -408,9 +385,9 @@ class UpstreamEngineTest {
   void httpsUpstreamIsTrustedThroughTheConfiguredTrustStoreOnly() {
     SelfSignedCertificate certificate = SelfSignedCertificate.create("localhost");
     StubUpstream stub =
-        keep(
+        upstreams.keep(
             StubUpstream.start(
-                stubs,
+                upstreams.stubs(),
                 new HttpServerOptions()
                     .setHost("localhost")
                     .setPort(0)
@@ -420,12 +397,12 @@ class UpstreamEngineTest {
 
     // The first handshake builds the TLS context: give it time on a busy machine.
     TestGateway trusting =
-        gateway(
+        upstreams.gateway(
             "    connect_timeout_ms: 15000\n    trust_store: "
                 + certificate.certificatePath()
                 + "\n",
             url);
-    TestGateway distrusting = gateway("    connect_timeout_ms: 15000\n", url);
+    TestGateway distrusting = upstreams.gateway("    connect_timeout_ms: 15000\n", url);
 
     assertThat(trusting.postJson(BATCH).statusCode()).isEqualTo(200);
     assertThat(distrusting.postJson(BATCH).statusCode()).isEqualTo(502);
@@ -434,8 +411,8 @@ class UpstreamEngineTest {
 
   @Test
   void http2UpstreamGetsTheBatchOverHttp2() {
-    StubUpstream stub = stub();
-    TestGateway gateway = gateway("    http2: true\n", stub.url());
+    StubUpstream stub = upstreams.stub();
+    TestGateway gateway = upstreams.gateway("    http2: true\n", stub.url());
 
     for (int i = 0; i < 3; i++) {
       assertThat(gateway.postJson(BATCH).statusCode()).isEqualTo(200);
@@ -446,8 +423,8 @@ class UpstreamEngineTest {
 
   @Test
   void keepAliveConnectionsCarryOneBatchAfterAnother() {
-    StubUpstream stub = stub();
-    TestGateway gateway = gateway("", stub.url());
+    StubUpstream stub = upstreams.stub();
+    TestGateway gateway = upstreams.gateway("", stub.url());
 
     for (int i = 0; i < 5; i++) {
       assertThat(gateway.postJson(BATCH).statusCode()).isEqualTo(200);
@@ -461,11 +438,11 @@ class UpstreamEngineTest {
 
   @Test
   void aConnectionTheUpstreamMeansToCloseIsNeverUsedAgain() {
-    StubUpstream stub = stub();
+    StubUpstream stub = upstreams.stub();
     stub.answer(
         (request, body) ->
             request.response().putHeader("Connection", "close").end(StubUpstream.OK_ENVELOPE));
-    TestGateway gateway = gateway("", stub.url());
+    TestGateway gateway = upstreams.gateway("", stub.url());
 
     for (int i = 0; i < 3; i++) {
       HttpResponse<Buffer> response = gateway.postJson(BATCH);
@@ -478,13 +455,13 @@ class UpstreamEngineTest {
 
   @Test
   void aChunkedAnswerIsRelayedWhole() {
-    StubUpstream stub = stub();
+    StubUpstream stub = upstreams.stub();
     stub.answer(
         (request, body) -> {
           request.response().setChunked(true).write("{\"error\":0,");
           request.response().end("\"error_text\":\"Successful operation\",\"result\":[]}");
         });
-    TestGateway gateway = gateway("", stub.url());
+    TestGateway gateway = upstreams.gateway("", stub.url());
 
     HttpResponse<Buffer> response = gateway.postJson(BATCH);
 
@@ -496,9 +473,10 @@ class UpstreamEngineTest {
 
   @Test
   void whenEveryPooledConnectionStaysBusyARequestGets503AndTheHostStaysInRotation() {
-    StubUpstream stub = stub();
+    StubUpstream stub = upstreams.stub();
     stub.answerLate(800);
-    TestGateway gateway = gateway("    pool_size: 1\n    connect_timeout_ms: 100\n", stub.url());
+    TestGateway gateway =
+        upstreams.gateway("    pool_size: 1\n    connect_timeout_ms: 100\n", stub.url());
 
     // Three connections on two event loops: two share a loop, and with it its one connection.
     List<HttpResponse<Buffer>> responses =
@@ -527,8 +505,8 @@ class UpstreamEngineTest {
 
   @Test
   void aConnectionRestingLongerThanTheIdleTimeoutIsClosed() {
-    StubUpstream stub = stub();
-    TestGateway gateway = gateway("    pool_idle_timeout_ms: 200\n", stub.url());
+    StubUpstream stub = upstreams.stub();
+    TestGateway gateway = upstreams.gateway("    pool_idle_timeout_ms: 200\n", stub.url());
     Future<Void> closed = stub.nextConnectionClose();
 
     assertThat(gateway.postJson(BATCH).statusCode()).isEqualTo(200);
@@ -544,8 +522,10 @@ class UpstreamEngineTest {
   void anAnswerThatEndsWhenTheUpstreamClosesIsRelayedWhole(int size) {
     String body = "x".repeat(size);
     StubUpstream stub =
-        keep(StubUpstream.raw(stubs, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" + body));
-    TestGateway gateway = gateway("    buffer_answer_bytes: 1024\n", stub.url());
+        upstreams.keep(
+            StubUpstream.raw(
+                upstreams.stubs(), "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" + body));
+    TestGateway gateway = upstreams.gateway("    buffer_answer_bytes: 1024\n", stub.url());
 
     for (int i = 0; i < 2; i++) {
       HttpResponse<Buffer> response = gateway.postJson(BATCH);
@@ -558,8 +538,8 @@ class UpstreamEngineTest {
 
   @Test
   void refusedBatchesNeverReachTheUpstream() {
-    StubUpstream stub = stub();
-    TestGateway gateway = gateway("", stub.url());
+    StubUpstream stub = upstreams.stub();
+    TestGateway gateway = upstreams.gateway("", stub.url());
 
     assertThat(gateway.postJson("{\"token\":\"t\",\"trigger_id\":8,\"data\":[]}").statusCode())
         .isEqualTo(400);
@@ -567,28 +547,6 @@ class UpstreamEngineTest {
         .isEqualTo(401);
 
     assertThat(stub.received()).isEmpty();
-  }
-
-  private StubUpstream stub() {
-    return keep(StubUpstream.start(stubs));
-  }
-
-  private <T extends AutoCloseable> T keep(T closeable) {
-    open.add(closeable);
-    return closeable;
-  }
-
-  /**
-   * A gateway on the upstream engine. {@code yaml} follows the {@code urls} line: lines indented by
-   * four add upstream settings, unindented ones add top-level sections.
-   */
-  private TestGateway gateway(String yaml, String... urls) {
-    return keep(
-        TestGateway.start(
-            "engine:\n  type: upstream\n  upstream:\n    urls: ["
-                + Arrays.stream(urls).collect(Collectors.joining(", "))
-                + "]\n"
-                + yaml));
   }
 
   private static int status(TestGateway gateway, String path) {
