@@ -1,6 +1,8 @@
 package dev.triggergate;
 
 import dev.triggergate.config.GatewayConfig;
+import dev.triggergate.dedup.Deduplication;
+import dev.triggergate.dedup.LocalDedupStore;
 import dev.triggergate.engine.TriggerEngine;
 import dev.triggergate.engine.memory.MemoryEngine;
 import dev.triggergate.engine.upstream.UpstreamEngine;
@@ -74,8 +76,17 @@ public final class GatewayVerticle extends VerticleBase {
           case UPSTREAM -> UpstreamEngine.create(vertx, config.engine().upstream(), registry);
         };
     RateLimiting rateLimiting = new RateLimiting(vertx, config.rateLimits(), registry);
+    GatewayConfig.Dedup dedup = config.dedup();
+    TriggerEngine served =
+        dedup.enabled()
+            ? new Deduplication(
+                engine,
+                new LocalDedupStore(
+                    vertx, dedup.ttlMs(), dedup.maxEntries(), dedup.maxBytes(), registry),
+                registry)
+            : engine;
     return new Parts(
-        new Pipeline(vertx, config, schema, engine, rateLimiting, registry), engine, registry);
+        new Pipeline(vertx, config, schema, served, rateLimiting, registry), engine, registry);
   }
 
   @Override

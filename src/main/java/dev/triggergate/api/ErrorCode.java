@@ -8,6 +8,7 @@ public enum ErrorCode {
   TRIGGER_NOT_FOUND(404, "Trigger not found"),
   NOT_FOUND(404, "Not found"),
   METHOD_NOT_ALLOWED(405, "Method not allowed"),
+  DUPLICATE_REQUEST(409, "Duplicate request"),
   TOO_MANY_REQUESTS(429, "Too many requests"),
   INTERNAL_ERROR(500, "Internal error"),
   BAD_GATEWAY(502, "Bad gateway"),

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.triggergate.config.GatewayConfig.AccessLog;
 import dev.triggergate.config.GatewayConfig.Breaker;
 import dev.triggergate.config.GatewayConfig.Dedup;
+import dev.triggergate.config.GatewayConfig.DedupStoreType;
 import dev.triggergate.config.GatewayConfig.Engine;
 import dev.triggergate.config.GatewayConfig.EngineType;
 import dev.triggergate.config.GatewayConfig.Errors;
@@ -307,13 +308,14 @@ public final class ConfigLoader {
   private static Dedup dedup(ConfigNode node) {
     Dedup dedup =
         new Dedup(
-            node.bool("enabled", false),
+            node.bool("enabled", true),
             node.integer("ttl_ms", 86_400_000, 1, Long.MAX_VALUE),
-            (int) node.integer("max_entries", 100_000, 1, 100_000_000));
-    if (dedup.enabled()) {
-      throw node.invalid("enabled", "de-duplication is not available in this version");
+            (int) node.integer("max_entries", 100_000, 1, 100_000_000),
+            node.integer("max_bytes", 64L << 20, 1L << 20, 1L << 40),
+            node.choice("store", DedupStoreType.LOCAL, DedupStoreType.class));
+    if (dedup.enabled() && dedup.store() == DedupStoreType.REDIS) {
+      throw node.invalid("store", "the redis store is not available in this version; use local");
     }
-    node.string("store", "local");
     node.finish();
     return dedup;
   }

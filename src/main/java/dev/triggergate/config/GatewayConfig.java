@@ -154,8 +154,22 @@ public record GatewayConfig(
     DENY
   }
 
-  /** Request-ID de-duplication (SPEC §7). */
-  public record Dedup(boolean enabled, long ttlMs, int maxEntries) {}
+  /**
+   * Request-ID de-duplication (SPEC §7).
+   *
+   * @param ttlMs how long an answer is given again to a repeat
+   * @param maxEntries at most this many answers are kept (local store)
+   * @param maxBytes the kept answers take about this much memory at most (local store)
+   * @param store where answers are kept
+   */
+  public record Dedup(
+      boolean enabled, long ttlMs, int maxEntries, long maxBytes, DedupStoreType store) {}
+
+  /** Where de-duplication keeps answers: this process, or Redis for every instance. */
+  public enum DedupStoreType {
+    LOCAL,
+    REDIS
+  }
 
   /** The one-line-per-request JSON access log. */
   public record AccessLog(boolean enabled) {}

@@ -6,7 +6,8 @@ import io.vertx.core.streams.ReadStream;
 import java.util.List;
 
 /**
- * What an engine did with a batch: launched it in process, or has an upstream's answer to relay.
+ * What an engine did with a batch: launched it in process, has an upstream's answer to relay, or
+ * recognised it as a repeat of one answered before.
  */
 public sealed interface LaunchResult {
 
@@ -32,4 +33,13 @@ public sealed interface LaunchResult {
    */
   record Relayed(int status, MultiMap headers, Buffer head, ReadStream<Buffer> rest)
       implements LaunchResult {}
+
+  /**
+   * The batch repeats an earlier request id: nothing was launched, the earlier answer is given
+   * again (Altcraft's de-duplication, SPEC §7).
+   *
+   * @param first the earlier request's answer, kept whole ({@code Relayed} without a rest)
+   * @param requestId the repeated request id
+   */
+  record Replayed(LaunchResult first, String requestId) implements LaunchResult {}
 }

@@ -1,6 +1,7 @@
 package dev.triggergate.engine;
 
 import dev.triggergate.api.ResponseFormat;
+import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 
@@ -32,5 +33,18 @@ public record StartBatch(
 
   public int itemCount() {
     return items.size();
+  }
+
+  /**
+   * Whether the client named the request id: only such an id can come again, so only it is worth
+   * remembering for de-duplication.
+   */
+  public boolean requestIdFromClient() {
+    if (origin == null) {
+      return false;
+    }
+    MultiMap headers = origin.headers();
+    return requestId.equals(headers.get("Request-ID"))
+        || requestId.equals(headers.get("X-Request-ID"));
   }
 }

@@ -2,9 +2,11 @@ package dev.triggergate.http;
 
 import dev.triggergate.api.Envelope;
 import dev.triggergate.api.RequestKeys;
+import dev.triggergate.dedup.Deduplication;
 import dev.triggergate.engine.LaunchResult;
 import dev.triggergate.engine.LaunchResult.Launched;
 import dev.triggergate.engine.LaunchResult.Relayed;
+import dev.triggergate.engine.LaunchResult.Replayed;
 import dev.triggergate.engine.StartBatch;
 import dev.triggergate.engine.TriggerEngine;
 import io.vertx.core.Handler;
@@ -16,7 +18,7 @@ import java.util.Map;
 
 /**
  * Hands the validated batch to the engine and answers: the success envelope for a batch launched
- * here, or the upstream's answer as it came.
+ * here, the upstream's answer as it came, or the earlier answer again for a repeated request id.
  */
 public final class Launch implements Handler<RoutingContext> {
   private final TriggerEngine engine;
@@ -34,6 +36,11 @@ public final class Launch implements Handler<RoutingContext> {
   private static void answer(RoutingContext ctx, StartBatch batch, LaunchResult result) {
     if (result instanceof Relayed relayed) {
       relay(ctx, relayed);
+    } else if (result instanceof Replayed replayed) {
+      ctx.response()
+          .putHeader(Deduplication.DUPLICATE_REQUEST, "true")
+          .putHeader(Deduplication.DUPLICATE_KEY, replayed.requestId());
+      answer(ctx, batch, replayed.first());
     } else if (result instanceof Launched launched) {
       ctx.response()
           .putHeader(HttpHeaders.CONTENT_TYPE, batch.format().contentType())

@@ -30,6 +30,10 @@ class ConfigLoaderTest {
     assertThat(config.engine().type()).isEqualTo(EngineType.MEMORY);
     assertThat(config.engine().memory().autoProfiles()).isTrue();
     assertThat(config.engine().memory().triggers()).isEmpty();
+    assertThat(config.dedup())
+        .isEqualTo(
+            new GatewayConfig.Dedup(
+                true, 86_400_000, 100_000, 64L << 20, GatewayConfig.DedupStoreType.LOCAL));
   }
 
   @Test
@@ -86,6 +90,9 @@ class ConfigLoaderTest {
         "engine: {memory: {triggers: [{id: 1, colour: red}]}}",
         "engine.memory.triggers[0].colour: unknown key");
     assertRefused("engine: {memory: {auto_profiles: maybe}}", "expected true or false");
+    assertRefused("dedup: {ttl_ms: 0}", "dedup.ttl_ms: expected an integer ≥ 1, got 0");
+    assertRefused("dedup: {max_bytes: 1000}", "dedup.max_bytes: expected an integer from 1048576");
+    assertRefused("dedup: {store: disk}", "dedup.store: expected one of");
     assertRefused("server: [1, 2]", "server: expected a mapping");
     assertRefused("server: {port: 1", "not valid YAML");
   }

@@ -1,0 +1,133 @@
+package dev.triggergate.dedup;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.triggergate.engine.LaunchResult;
+import dev.triggergate.engine.LaunchResult.Launched;
+import dev.triggergate.engine.LaunchResult.Relayed;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The {@code local} store: answers in a cache bounded by count and by bytes that forgets them after
+ * the TTL, and the ids being answered right now in a map bounded by the requests in flight.
+ */
+public final class LocalDedupStore implements DedupStore {
+  private static final Claim FIRST = new Claim.First();
+
+  private final Vertx vertx;
+  private final Cache<String, Claim.Repeat> answered;
+  private final Map<String, Promise<Claim.Repeat>> running = new ConcurrentHashMap<>();
+  private final Counter waits;
+
+  /**
+   * @param ttlMs how long an answer is given again
+   * @param maxEntries at most this many answers are kept
+   * @param maxBytes the answers kept take about this much memory at most
+   */
+  public LocalDedupStore(
+      Vertx vertx, long ttlMs, int maxEntries, long maxBytes, MeterRegistry registry) {
+    this.vertx = vertx;
+    this.waits =
+        Counter.builder("gateway_dedup_waits")
+            .description("Repeats that arrived while the first request was still running")
+            .register(registry);
+    // One weight bounds both: every answer weighs at least maxBytes / maxEntries, so no more than
+    // maxEntries fit, and a large answer weighs its size.
+    long floor = Math.max(1, maxBytes / maxEntries);
+    this.answered =
+        Caffeine.newBuilder()
+            .expireAfterWrite(ttlMs, TimeUnit.MILLISECONDS)
+            .maximumWeight(maxBytes)
+            .<String, Claim.Repeat>weigher(
+                (key, repeat) ->
+                    (int) Math.min(Integer.MAX_VALUE, Math.max(floor, sizeOf(key, repeat))))
+            .build();
+  }
+
+  @Override
+  public Future<Claim> claim(String key) {
+    Claim.Repeat earlier = answered.getIfPresent(key);
+    if (earlier != null) {
+      return Future.succeededFuture(earlier);
+    }
+    Promise<Claim.Repeat> mine = Promise.promise();
+    Promise<Claim.Repeat> first = running.putIfAbsent(key, mine);
+    if (first == null) {
+      // keep() stores the answer before it leaves the running map: look once more.
+      Claim.Repeat late = answered.getIfPresent(key);
+      if (late != null) {
+        running.remove(key, mine);
+        mine.complete(late);
+        return Future.succeededFuture(late);
+      }
+      return Future.succeededFuture(FIRST);
+    }
+    return afterFirst(key, first.future());
+  }
+
+  /** Waits for the request holding the key; its outcome arrives on its own event loop. */
+  private Future<Claim> afterFirst(String key, Future<Claim.Repeat> first) {
+    waits.increment();
+    Context caller = vertx.getOrCreateContext();
+    Promise<Claim> result = Promise.promise();
+    first.onComplete(
+        settled ->
+            caller.runOnContext(
+                onCaller -> {
+                  if (settled.result() != null) {
+                    result.complete(settled.result());
+                  } else {
+                    claim(key).onComplete(result);
+                  }
+                }));
+    return result.future();
+  }
+
+  @Override
+  public void keep(String key, LaunchResult answer) {
+    Claim.Repeat repeat = new Claim.Repeat(answer);
+    answered.put(key, repeat);
+    Promise<Claim.Repeat> first = running.remove(key);
+    if (first != null) {
+      first.complete(repeat);
+    }
+  }
+
+  @Override
+  public void release(String key) {
+    Promise<Claim.Repeat> first = running.remove(key);
+    if (first != null) {
+      // Null: nothing to give again, so whoever waited claims the id afresh.
+      first.complete(null);
+    }
+  }
+
+  /** Roughly the heap the kept answer holds. */
+  private static long sizeOf(String key, Claim.Repeat repeat) {
+    long size = 96 + 2L * key.length();
+    if (repeat.answer() instanceof Launched launched) {
+      for (String id : launched.profileIds()) {
+        size += 56 + 2L * id.length();
+      }
+    } else if (repeat.answer() instanceof Relayed relayed) {
+      size += relayed.head().length();
+      for (Map.Entry<String, String> header : relayed.headers()) {
+        size += 64 + 2L * (header.getKey().length() + header.getValue().length());
+      }
+    }
+    return size;
+  }
+
+  long size() {
+    answered.cleanUp();
+    return answered.estimatedSize();
+  }
+}
