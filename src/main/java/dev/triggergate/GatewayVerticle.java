@@ -1,14 +1,18 @@
 package dev.triggergate;
 
 import dev.triggergate.config.GatewayConfig;
+import dev.triggergate.dedup.DedupStore;
 import dev.triggergate.dedup.Deduplication;
 import dev.triggergate.dedup.LocalDedupStore;
+import dev.triggergate.dedup.RedisDedupStore;
 import dev.triggergate.engine.TriggerEngine;
 import dev.triggergate.engine.memory.MemoryEngine;
 import dev.triggergate.engine.upstream.UpstreamEngine;
 import dev.triggergate.http.Pipeline;
 import dev.triggergate.ratelimit.RateLimiting;
+import dev.triggergate.redis.RedisConnection;
 import dev.triggergate.validation.BatchSchema;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -75,18 +79,30 @@ public final class GatewayVerticle extends VerticleBase {
           case MEMORY -> MemoryEngine.create(vertx, config.engine().memory());
           case UPSTREAM -> UpstreamEngine.create(vertx, config.engine().upstream(), registry);
         };
-    RateLimiting rateLimiting = new RateLimiting(vertx, config.rateLimits(), registry);
-    GatewayConfig.Dedup dedup = config.dedup();
+    GatewayConfig.RateLimits limits = config.rateLimits();
+    RedisConnection redis =
+        limits.redisUrl() == null
+            ? null
+            : new RedisConnection(vertx, limits.redisUrl(), limits.redisTimeoutMs());
+    RateLimiting rateLimiting = new RateLimiting(vertx, limits, redis, registry);
     TriggerEngine served =
-        dedup.enabled()
+        config.dedup().enabled()
             ? new Deduplication(
-                engine,
-                new LocalDedupStore(
-                    vertx, dedup.ttlMs(), dedup.maxEntries(), dedup.maxBytes(), registry),
-                registry)
+                engine, dedupStore(vertx, config.dedup(), redis, registry), registry)
             : engine;
     return new Parts(
         new Pipeline(vertx, config, schema, served, rateLimiting, registry), engine, registry);
+  }
+
+  private static DedupStore dedupStore(
+      Vertx vertx, GatewayConfig.Dedup dedup, RedisConnection redis, MeterRegistry registry) {
+    DedupStore local =
+        new LocalDedupStore(vertx, dedup.ttlMs(), dedup.maxEntries(), dedup.maxBytes(), registry);
+    return switch (dedup.store()) {
+      case LOCAL -> local;
+      case REDIS ->
+          new RedisDedupStore(vertx, redis, local, dedup.ttlMs(), dedup.holdMs(), registry);
+    };
   }
 
   @Override

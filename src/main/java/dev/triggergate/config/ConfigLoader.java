@@ -142,7 +142,7 @@ public final class ConfigLoader {
     Errors errors = errors(root.object("errors"));
     Engine engine = engine(root.object("engine"));
     RateLimits rateLimits = rateLimits(root.object("rate_limits"));
-    Dedup dedup = dedup(root.object("dedup"));
+    Dedup dedup = dedup(root.object("dedup"), rateLimits.redisUrl());
     admin(root.object("admin"));
     AccessLog accessLog = accessLog(root.object("access_log"));
     root.finish();
@@ -305,16 +305,17 @@ public final class ConfigLoader {
         node.choice("on_store_failure", StoreFailure.LOCAL, StoreFailure.class));
   }
 
-  private static Dedup dedup(ConfigNode node) {
+  private static Dedup dedup(ConfigNode node, String redisUrl) {
     Dedup dedup =
         new Dedup(
             node.bool("enabled", true),
             node.integer("ttl_ms", 86_400_000, 1, Long.MAX_VALUE),
             (int) node.integer("max_entries", 100_000, 1, 100_000_000),
             node.integer("max_bytes", 64L << 20, 1L << 20, 1L << 40),
-            node.choice("store", DedupStoreType.LOCAL, DedupStoreType.class));
-    if (dedup.enabled() && dedup.store() == DedupStoreType.REDIS) {
-      throw node.invalid("store", "the redis store is not available in this version; use local");
+            node.choice("store", DedupStoreType.LOCAL, DedupStoreType.class),
+            node.integer("hold_ms", 60_000, 100, 86_400_000));
+    if (dedup.enabled() && dedup.store() == DedupStoreType.REDIS && redisUrl == null) {
+      throw node.invalid("store", "redis needs rate_limits.redis_url");
     }
     node.finish();
     return dedup;

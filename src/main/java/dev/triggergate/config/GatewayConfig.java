@@ -161,9 +161,16 @@ public record GatewayConfig(
    * @param maxEntries at most this many answers are kept (local store)
    * @param maxBytes the kept answers take about this much memory at most (local store)
    * @param store where answers are kept
+   * @param holdMs how long an id stays held by a request still being answered (redis store: an
+   *     instance that dies mid-request frees its ids after this)
    */
   public record Dedup(
-      boolean enabled, long ttlMs, int maxEntries, long maxBytes, DedupStoreType store) {}
+      boolean enabled,
+      long ttlMs,
+      int maxEntries,
+      long maxBytes,
+      DedupStoreType store,
+      long holdMs) {}
 
   /** Where de-duplication keeps answers: this process, or Redis for every instance. */
   public enum DedupStoreType {

@@ -1,6 +1,5 @@
 package dev.triggergate.dedup;
 
-import dev.triggergate.engine.LaunchResult;
 import io.vertx.core.Future;
 
 /**
@@ -11,16 +10,10 @@ import io.vertx.core.Future;
  */
 public interface DedupStore {
   /**
-   * Claims {@code key}. Completes on the caller's context with {@link Claim.First} when this
-   * request holds the key now, or {@link Claim.Repeat} with the earlier answer.
+   * Claims {@code key}. Completes on the caller's context with a {@link Claim.First} when this
+   * request holds the key now, or a {@link Claim.Repeat} with the earlier answer.
    */
   Future<Claim> claim(String key);
-
-  /** Keeps the answer of the request holding {@code key}; null records "answered, not kept". */
-  void keep(String key, LaunchResult answer);
-
-  /** Forgets {@code key}: its request launched nothing that a repeat must not launch again. */
-  void release(String key);
 
   /** Whether the store can be used now; drives {@code /ready}. */
   default boolean isReady() {

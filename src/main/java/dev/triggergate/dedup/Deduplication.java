@@ -66,7 +66,7 @@ public final class Deduplication implements TriggerEngine {
             claim ->
                 claim instanceof Claim.Repeat repeat
                     ? repeat(repeat.answer(), batch.requestId())
-                    : first(key, batch));
+                    : first((Claim.First) claim, batch));
   }
 
   @Override
@@ -74,27 +74,27 @@ public final class Deduplication implements TriggerEngine {
     return engine.isReady() && store.isReady();
   }
 
-  private Future<LaunchResult> first(String key, StartBatch batch) {
+  private Future<LaunchResult> first(Claim.First hold, StartBatch batch) {
     Future<LaunchResult> launched;
     try {
       launched = engine.launch(batch);
     } catch (RuntimeException refused) {
-      store.release(key);
+      hold.release();
       return Future.failedFuture(refused);
     }
-    return launched.andThen(outcome -> settle(key, outcome));
+    return launched.andThen(outcome -> settle(hold, outcome));
   }
 
-  private void settle(String key, AsyncResult<LaunchResult> outcome) {
+  private static void settle(Claim.First hold, AsyncResult<LaunchResult> outcome) {
     if (outcome.succeeded() && outcome.result() instanceof Launched launched) {
-      store.keep(key, launched);
+      hold.keep(launched);
     } else if (outcome.succeeded()
         && outcome.result() instanceof Relayed relayed
         && settles(relayed.status())) {
       // A streamed answer is on its way to the client and cannot be read twice.
-      store.keep(key, relayed.rest() == null ? copy(relayed) : null);
+      hold.keep(relayed.rest() == null ? copy(relayed) : null);
     } else {
-      store.release(key);
+      hold.release();
     }
   }
 

@@ -20,8 +20,6 @@ import java.util.concurrent.TimeUnit;
  * the TTL, and the ids being answered right now in a map bounded by the requests in flight.
  */
 public final class LocalDedupStore implements DedupStore {
-  private static final Claim FIRST = new Claim.First();
-
   private final Vertx vertx;
   private final Cache<String, Claim.Repeat> answered;
   private final Map<String, Promise<Claim.Repeat>> running = new ConcurrentHashMap<>();
@@ -61,14 +59,14 @@ public final class LocalDedupStore implements DedupStore {
     Promise<Claim.Repeat> mine = Promise.promise();
     Promise<Claim.Repeat> first = running.putIfAbsent(key, mine);
     if (first == null) {
-      // keep() stores the answer before it leaves the running map: look once more.
+      // A hold keeps the answer before it leaves the running map: look once more.
       Claim.Repeat late = answered.getIfPresent(key);
       if (late != null) {
         running.remove(key, mine);
         mine.complete(late);
         return Future.succeededFuture(late);
       }
-      return Future.succeededFuture(FIRST);
+      return Future.succeededFuture(new LocalHold(key));
     }
     return afterFirst(key, first.future());
   }
@@ -91,22 +89,31 @@ public final class LocalDedupStore implements DedupStore {
     return result.future();
   }
 
-  @Override
-  public void keep(String key, LaunchResult answer) {
-    Claim.Repeat repeat = new Claim.Repeat(answer);
-    answered.put(key, repeat);
-    Promise<Claim.Repeat> first = running.remove(key);
-    if (first != null) {
-      first.complete(repeat);
-    }
-  }
+  /** This request's hold on an id. */
+  private final class LocalHold implements Claim.First {
+    private final String key;
 
-  @Override
-  public void release(String key) {
-    Promise<Claim.Repeat> first = running.remove(key);
-    if (first != null) {
-      // Null: nothing to give again, so whoever waited claims the id afresh.
-      first.complete(null);
+    LocalHold(String key) {
+      this.key = key;
+    }
+
+    @Override
+    public void keep(LaunchResult answer) {
+      Claim.Repeat repeat = new Claim.Repeat(answer);
+      answered.put(key, repeat);
+      Promise<Claim.Repeat> first = running.remove(key);
+      if (first != null) {
+        first.complete(repeat);
+      }
+    }
+
+    @Override
+    public void release() {
+      Promise<Claim.Repeat> first = running.remove(key);
+      if (first != null) {
+        // Null: nothing to give again, so whoever waited claims the id afresh.
+        first.complete(null);
+      }
     }
   }
 

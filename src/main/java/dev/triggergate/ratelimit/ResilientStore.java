@@ -2,6 +2,7 @@ package dev.triggergate.ratelimit;
 
 import dev.triggergate.config.GatewayConfig.Policy;
 import dev.triggergate.ops.IntervalReport;
+import dev.triggergate.redis.RedisHealth;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;

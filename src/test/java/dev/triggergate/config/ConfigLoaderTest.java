@@ -33,7 +33,7 @@ class ConfigLoaderTest {
     assertThat(config.dedup())
         .isEqualTo(
             new GatewayConfig.Dedup(
-                true, 86_400_000, 100_000, 64L << 20, GatewayConfig.DedupStoreType.LOCAL));
+                true, 86_400_000, 100_000, 64L << 20, GatewayConfig.DedupStoreType.LOCAL, 60_000));
   }
 
   @Test
@@ -93,6 +93,7 @@ class ConfigLoaderTest {
     assertRefused("dedup: {ttl_ms: 0}", "dedup.ttl_ms: expected an integer ≥ 1, got 0");
     assertRefused("dedup: {max_bytes: 1000}", "dedup.max_bytes: expected an integer from 1048576");
     assertRefused("dedup: {store: disk}", "dedup.store: expected one of");
+    assertRefused("dedup: {store: redis}", "dedup.store: redis needs rate_limits.redis_url");
     assertRefused("server: [1, 2]", "server: expected a mapping");
     assertRefused("server: {port: 1", "not valid YAML");
   }

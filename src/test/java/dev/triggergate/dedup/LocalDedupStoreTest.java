@@ -35,7 +35,7 @@ class LocalDedupStoreTest {
     assertThat(first).isInstanceOf(Claim.First.class);
     assertThat(second.isComplete()).isFalse();
     assertThat(registry.counter("gateway_dedup_waits").count()).isEqualTo(1.0);
-    store.keep("k", ANSWER);
+    ((Claim.First) first).keep(ANSWER);
     assertThat(second.await()).isEqualTo(new Claim.Repeat(ANSWER));
     assertThat(store.claim("k").await()).isEqualTo(new Claim.Repeat(ANSWER));
   }
@@ -43,26 +43,24 @@ class LocalDedupStoreTest {
   @Test
   void afterAReleaseOneWaiterHoldsTheIdAndTheOthersWaitForIt() {
     LocalDedupStore store = store(60_000, 100, 1 << 20);
-    store.claim("k").await();
+    Claim.First holder = hold(store, "k");
     Future<Claim> second = store.claim("k");
     Future<Claim> third = store.claim("k");
 
-    store.release("k");
+    holder.release();
     Claim a = Future.any(second, third).await().resultAt(second.isComplete() ? 0 : 1);
 
     assertThat(a).isInstanceOf(Claim.First.class);
     Future<Claim> other = second.isComplete() ? third : second;
     assertThat(other.isComplete()).isFalse();
-    store.keep("k", ANSWER);
+    ((Claim.First) a).keep(ANSWER);
     assertThat(other.await()).isEqualTo(new Claim.Repeat(ANSWER));
   }
 
   @Test
   void anAnswerThatCouldNotBeKeptIsStillARepeat() {
     LocalDedupStore store = store(60_000, 100, 1 << 20);
-    store.claim("k").await();
-
-    store.keep("k", null);
+    hold(store, "k").keep(null);
 
     assertThat(store.claim("k").await()).isEqualTo(new Claim.Repeat(null));
   }
@@ -70,8 +68,7 @@ class LocalDedupStoreTest {
   @Test
   void answersAreForgottenAfterTheTtl() {
     LocalDedupStore store = store(50, 100, 1 << 20);
-    store.claim("k").await();
-    store.keep("k", ANSWER);
+    hold(store, "k").keep(ANSWER);
 
     vertx.timer(150).await();
 
@@ -83,7 +80,7 @@ class LocalDedupStoreTest {
     LocalDedupStore store = store(60_000, 10, 1 << 20);
 
     for (int i = 0; i < 200; i++) {
-      store.keep("k" + i, ANSWER);
+      hold(store, "k" + i).keep(ANSWER);
     }
 
     assertThat(store.size()).isBetween(1L, 10L);
@@ -95,10 +92,14 @@ class LocalDedupStoreTest {
     Buffer body = Buffer.buffer(new byte[100 << 10]);
 
     for (int i = 0; i < 40; i++) {
-      store.keep("k" + i, new Relayed(200, HttpHeaders.headers(), body, null));
+      hold(store, "k" + i).keep(new Relayed(200, HttpHeaders.headers(), body, null));
     }
 
     assertThat(store.size()).isBetween(1L, 10L);
+  }
+
+  private static Claim.First hold(LocalDedupStore store, String key) {
+    return (Claim.First) store.claim(key).await();
   }
 
   private LocalDedupStore store(long ttlMs, int maxEntries, long maxBytes) {
