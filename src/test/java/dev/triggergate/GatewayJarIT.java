@@ -118,6 +118,16 @@ class GatewayJarIT {
     assertThat(forwarded).contains("\"status\":200");
     assertThat(altcraft.awaitOutput("\"path\":\"" + TestGateway.PATH)).contains("\"status\":404");
     assertThat(altcraft.awaitOutput("\"path\":\"" + TestGateway.PATH)).contains("\"status\":200");
+
+    // A client's retry is answered by the edge: Altcraft logs the first, then the next request.
+    HttpResponse<String> first = edge.post(batch, "retry-1");
+    HttpResponse<String> retry = edge.post(batch, "retry-1");
+    altcraft.post(batch, "after-retry");
+
+    assertThat(retry.headers().firstValue("Duplicate-Request")).hasValue("true");
+    assertThat(retry.body()).isEqualTo(first.body());
+    assertThat(altcraft.awaitOutput("\"path\":\"" + TestGateway.PATH)).contains("retry-1");
+    assertThat(altcraft.awaitOutput("\"path\":\"" + TestGateway.PATH)).contains("after-retry");
   }
 
   @Test
@@ -232,13 +242,24 @@ class GatewayJarIT {
     }
 
     HttpResponse<String> post(String body) throws IOException, InterruptedException {
-      return http.send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + TestGateway.PATH))
-              .timeout(Duration.ofSeconds(30))
-              .header("Content-Type", "application/json")
-              .POST(HttpRequest.BodyPublishers.ofString(body))
-              .build(),
-          HttpResponse.BodyHandlers.ofString());
+      return send(request(body));
+    }
+
+    HttpResponse<String> post(String body, String requestId)
+        throws IOException, InterruptedException {
+      return send(request(body).header("Request-ID", requestId));
+    }
+
+    private HttpRequest.Builder request(String body) {
+      return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + TestGateway.PATH))
+          .timeout(Duration.ofSeconds(30))
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(body));
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request)
+        throws IOException, InterruptedException {
+      return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     HttpResponse<String> get(String path) throws IOException, InterruptedException {
