@@ -12,9 +12,9 @@
 #          forwarder a plain Vert.x forwarder (no checks) to a bare server: the floor for upstream
 #          socket    the same, writing to pooled NetSockets by hand: the floor for any Vert.x proxy
 #
-# With RATE set, each target of RATE_TARGETS then also runs at that fixed offered rate (hey, one
-# request per connection at a time, throttled): latency without saturation. RATE=auto takes half
-# of nginx's median saturated throughput from the rounds before.
+# With RATE set, each target of RATE_TARGETS then also runs at that fixed offered rate (wrk with
+# bench/fixed_rate.lua sending on a schedule): latency without saturation. RATE=auto takes half of
+# nginx's median saturated throughput from the rounds before.
 #
 # Usage: bench/load.sh
 # Environment: DURATION (20s), WARMUP (5s, 0 to skip), CONNECTIONS (64), THREADS (2), ROUNDS (2),
@@ -44,9 +44,6 @@ HEAP=(-Xms1g -Xmx1g -XX:+AlwaysPreTouch "${JAVA_OPTS[@]}")
 tools=(wrk curl python3 java mvn)
 if [[ " ${TARGETS[*]} ${RATE:+${RATE_TARGETS[*]}} " == *" nginx "* ]]; then
   tools+=(nginx)
-fi
-if [[ -n $RATE ]]; then
-  tools+=(hey)
 fi
 for tool in "${tools[@]}"; do
   if ! command -v "$tool" >/dev/null; then
@@ -236,23 +233,21 @@ per_request() {
     'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }'
 }
 
-# Like run, at a fixed offered rate with hey; appends to rate-results.
+# Like run, at a fixed offered rate (bench/fixed_rate.lua); appends to rate-results.
 run_at_rate() {
   local target=$1 round=$2 rate=$3 out
-  out="$work/$target-rate-$round.hey"
+  out="$work/$target-rate-$round.wrk"
   start_warm "$target" "$work/$target-rate-$round.log"
-  local per_connection
-  per_connection=$(awk -v r="$rate" -v c="$CONNECTIONS" 'BEGIN { printf "%.3f", r / c }')
-  hey -z "$DURATION" -c "$CONNECTIONS" -q "$per_connection" -m POST -T application/json \
-    -D bench/start_batch.json "$url" >"$out"
+  RATE=$rate THREADS=$THREADS wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+    -s bench/fixed_rate.lua "$url" >"$out"
   stop_server
-  local rps p50 p99 ok
-  rps=$(awk '/Requests\/sec:/ {print $2}' "$out")
-  p50=$(awk '$1 == "50%" {printf "%.3f", $3 * 1000}' "$out")
-  p99=$(awk '$1 == "99%" {printf "%.3f", $3 * 1000}' "$out")
-  ok=$(awk '$1 == "[200]" {print $2}' "$out")
-  echo "  [$target rate $round] $rps req/s, p50 $p50 ms, p99 $p99 ms, ${ok:-0} answered 200"
-  echo "$target $round $rps $p50 $p99 ${ok:-0}" >>"$work/rate-results"
+  local rps p50 p99 errors
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
+  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
+  errors=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
+  echo "  [$target rate $round] $rps req/s, p50 $p50 ms, p99 $p99 ms, ${errors:-0} not 2xx"
+  echo "$target $round $rps $p50 $p99 ${errors:-0}" >>"$work/rate-results"
 }
 
 median() {
@@ -315,7 +310,7 @@ if [[ -n $RATE ]]; then
     RATE=$(awk -v r="${med[nginx.3]}" 'BEGIN { printf "%d", r / 2 }')
   fi
   echo
-  echo "fixed rate: hey -z $DURATION -c $CONNECTIONS at $RATE req/s in all, $ROUNDS round(s)"
+  echo "fixed rate: wrk -c$CONNECTIONS -d$DURATION at $RATE req/s in all, $ROUNDS round(s)"
   : >"$work/rate-results"
   for round in $(seq 1 "$ROUNDS"); do
     for target in "${RATE_TARGETS[@]}"; do
@@ -341,7 +336,7 @@ if [[ -n $RATE ]]; then
   fi
 fi
 
-if awk '$6 != 0 {bad = 1} END {exit !bad}' "$work/results"; then
+if awk '$6 != 0 {bad = 1} END {exit !bad}' "$work/results" ${RATE:+"$work/rate-results"}; then
   echo "load.sh: some responses were not 2xx: the numbers above are not of successful launches" >&2
   exit 1
 fi
