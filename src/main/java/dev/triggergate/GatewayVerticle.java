@@ -88,7 +88,10 @@ public final class GatewayVerticle extends VerticleBase {
     TriggerEngine served =
         config.dedup().enabled()
             ? new Deduplication(
-                engine, dedupStore(vertx, config.dedup(), redis, registry), registry)
+                engine,
+                dedupStore(vertx, config.dedup(), redis, registry),
+                config.dedup().maxBytes() / 8,
+                registry)
             : engine;
     return new Parts(
         new Pipeline(vertx, config, schema, served, rateLimiting, registry), engine, registry);

@@ -309,7 +309,7 @@ public final class ConfigLoader {
     Dedup dedup =
         new Dedup(
             node.bool("enabled", true),
-            node.integer("ttl_ms", 86_400_000, 1, Long.MAX_VALUE),
+            node.integer("ttl_ms", 86_400_000, 1, 30 * 86_400_000L),
             (int) node.integer("max_entries", 100_000, 1, 100_000_000),
             node.integer("max_bytes", 64L << 20, 1L << 20, 1L << 40),
             node.choice("store", DedupStoreType.LOCAL, DedupStoreType.class),

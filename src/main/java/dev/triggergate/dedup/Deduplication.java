@@ -14,7 +14,9 @@ import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Altcraft's request de-duplication in front of either engine (SPEC §7): the first request naming a
@@ -24,9 +26,11 @@ import java.util.Map;
  * <p>The key is the token with the request id, so one client's id never returns another client's
  * answer. An id the gateway made up is never repeated and never stored.
  *
- * <p>Kept are answers that settle the request: a launch, and an upstream's 2xx or 4xx (but not 408
- * or 429, which invite a retry). A failure, a 5xx or a timeout is not kept, so a retry goes through
- * — upstream it carries the same {@code Request-ID}, and Altcraft recognises it there.
+ * <p>Kept are the answers of launched batches: a launch here, an upstream's 2xx. Anything else (a
+ * refusal, a failure, a timeout, an upstream 4xx or 5xx) lets go of the id, so a corrected batch or
+ * a retry goes through; upstream it carries the same {@code Request-ID}, for Altcraft to recognise.
+ * So does an upstream answer too large to keep (streamed, or over the size limit); a launch here
+ * too large to keep is remembered as answered, and its repeats get 409.
  */
 public final class Deduplication implements TriggerEngine {
   /** Marks a repeated answer (Altcraft's header). */
@@ -35,14 +39,23 @@ public final class Deduplication implements TriggerEngine {
   /** Names the repeated request id (Altcraft's header). */
   public static final String DUPLICATE_KEY = "Duplicate-Key";
 
+  private static final Set<String> DROPPED_ON_REPLAY =
+      Set.of("ratelimit", "ratelimit-policy", "duplicate-request", "duplicate-key");
+
   private final TriggerEngine engine;
   private final DedupStore store;
+  private final long maxAnswerBytes;
   private final Counter replayed;
   private final Counter notKept;
 
-  public Deduplication(TriggerEngine engine, DedupStore store, MeterRegistry registry) {
+  /**
+   * @param maxAnswerBytes an answer larger than this is not kept
+   */
+  public Deduplication(
+      TriggerEngine engine, DedupStore store, long maxAnswerBytes, MeterRegistry registry) {
     this.engine = engine;
     this.store = store;
+    this.maxAnswerBytes = maxAnswerBytes;
     this.replayed = repeats(registry, "replayed");
     this.notKept = repeats(registry, "not_kept");
   }
@@ -85,22 +98,22 @@ public final class Deduplication implements TriggerEngine {
     return launched.andThen(outcome -> settle(hold, outcome));
   }
 
-  private static void settle(Claim.First hold, AsyncResult<LaunchResult> outcome) {
-    if (outcome.succeeded() && outcome.result() instanceof Launched launched) {
-      hold.keep(launched);
-    } else if (outcome.succeeded()
-        && outcome.result() instanceof Relayed relayed
-        && settles(relayed.status())) {
-      // A streamed answer is on its way to the client and cannot be read twice.
-      hold.keep(relayed.rest() == null ? copy(relayed) : null);
+  private void settle(Claim.First hold, AsyncResult<LaunchResult> outcome) {
+    LaunchResult answer = outcome.succeeded() ? outcome.result() : null;
+    if (answer instanceof Launched launched) {
+      // Nothing but this gateway can recognise a repeat of an in-process launch: one too large
+      // to keep is still remembered as answered.
+      hold.keep(sizeOf(launched) <= maxAnswerBytes ? launched : null);
+    } else if (answer instanceof Relayed relayed
+        && relayed.status() / 100 == 2
+        && relayed.rest() == null
+        && sizeOf(relayed) <= maxAnswerBytes) {
+      hold.keep(copy(relayed));
     } else {
+      // Not launched, or an answer that cannot be kept (streamed, or too large): a repeat goes
+      // upstream with the same Request-ID, and Altcraft recognises it there.
       hold.release();
     }
-  }
-
-  private static boolean settles(int status) {
-    return status >= 200 && status < 300
-        || status >= 400 && status < 500 && status != 408 && status != 429;
   }
 
   private Future<LaunchResult> repeat(LaunchResult first, String requestId) {
@@ -111,8 +124,8 @@ public final class Deduplication implements TriggerEngine {
                   ErrorCode.DUPLICATE_REQUEST,
                   "request id "
                       + requestId
-                      + " was answered before; that answer was streamed and not kept, and nothing"
-                      + " was launched again")
+                      + " was answered before; that answer was too large to keep, and nothing was"
+                      + " launched again")
               .withHeaders(Map.of(DUPLICATE_REQUEST, "true", DUPLICATE_KEY, requestId)));
     }
     replayed.increment();
@@ -121,15 +134,33 @@ public final class Deduplication implements TriggerEngine {
     return Future.succeededFuture(new Replayed(answer, requestId));
   }
 
-  /** The whole answer, detached from the connection it came on; its rate-limit fields go stale. */
+  /**
+   * The whole answer, detached from the connection it came on. Its rate-limit fields would be
+   * stale, and Altcraft's own duplicate marks are set anew on each replay.
+   */
   private static Relayed copy(Relayed relayed) {
     MultiMap headers = HttpHeaders.headers();
     for (Map.Entry<String, String> header : relayed.headers()) {
-      String name = header.getKey();
-      if (!name.equalsIgnoreCase("RateLimit") && !name.equalsIgnoreCase("RateLimit-Policy")) {
-        headers.add(name, header.getValue());
+      if (!DROPPED_ON_REPLAY.contains(header.getKey().toLowerCase(Locale.ROOT))) {
+        headers.add(header.getKey(), header.getValue());
       }
     }
     return new Relayed(relayed.status(), headers, relayed.head().copy(), null);
+  }
+
+  /** Roughly the heap a kept answer holds, which also bounds what is sent to Redis. */
+  static long sizeOf(LaunchResult answer) {
+    long size = 96;
+    if (answer instanceof Launched launched) {
+      for (String id : launched.profileIds()) {
+        size += 56 + 2L * id.length();
+      }
+    } else if (answer instanceof Relayed relayed) {
+      size += relayed.head().length();
+      for (Map.Entry<String, String> header : relayed.headers()) {
+        size += 64 + 2L * (header.getKey().length() + header.getValue().length());
+      }
+    }
+    return size;
   }
 }

@@ -3,8 +3,6 @@ package dev.triggergate.dedup;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.triggergate.engine.LaunchResult;
-import dev.triggergate.engine.LaunchResult.Launched;
-import dev.triggergate.engine.LaunchResult.Relayed;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
@@ -33,10 +31,7 @@ public final class LocalDedupStore implements DedupStore {
   public LocalDedupStore(
       Vertx vertx, long ttlMs, int maxEntries, long maxBytes, MeterRegistry registry) {
     this.vertx = vertx;
-    this.waits =
-        Counter.builder("gateway_dedup_waits")
-            .description("Repeats that arrived while the first request was still running")
-            .register(registry);
+    this.waits = waits(registry);
     // One weight bounds both: every answer weighs at least maxBytes / maxEntries, so no more than
     // maxEntries fit, and a large answer weighs its size.
     long floor = Math.max(1, maxBytes / maxEntries);
@@ -46,8 +41,19 @@ public final class LocalDedupStore implements DedupStore {
             .maximumWeight(maxBytes)
             .<String, Claim.Repeat>weigher(
                 (key, repeat) ->
-                    (int) Math.min(Integer.MAX_VALUE, Math.max(floor, sizeOf(key, repeat))))
+                    (int)
+                        Math.min(
+                            Integer.MAX_VALUE,
+                            Math.max(
+                                floor, 2L * key.length() + Deduplication.sizeOf(repeat.answer()))))
             .build();
+  }
+
+  /** Counts repeats that waited for the first request, in either store. */
+  static Counter waits(MeterRegistry registry) {
+    return Counter.builder("gateway_dedup_waits")
+        .description("Repeats that arrived while the first request was still running")
+        .register(registry);
   }
 
   @Override
@@ -66,7 +72,7 @@ public final class LocalDedupStore implements DedupStore {
         mine.complete(late);
         return Future.succeededFuture(late);
       }
-      return Future.succeededFuture(new LocalHold(key));
+      return Future.succeededFuture(new LocalHold(key, mine));
     }
     return afterFirst(key, first.future());
   }
@@ -92,45 +98,27 @@ public final class LocalDedupStore implements DedupStore {
   /** This request's hold on an id. */
   private final class LocalHold implements Claim.First {
     private final String key;
+    private final Promise<Claim.Repeat> waiters;
 
-    LocalHold(String key) {
+    LocalHold(String key, Promise<Claim.Repeat> waiters) {
       this.key = key;
+      this.waiters = waiters;
     }
 
     @Override
     public void keep(LaunchResult answer) {
       Claim.Repeat repeat = new Claim.Repeat(answer);
       answered.put(key, repeat);
-      Promise<Claim.Repeat> first = running.remove(key);
-      if (first != null) {
-        first.complete(repeat);
-      }
+      running.remove(key, waiters);
+      waiters.tryComplete(repeat);
     }
 
     @Override
     public void release() {
-      Promise<Claim.Repeat> first = running.remove(key);
-      if (first != null) {
-        // Null: nothing to give again, so whoever waited claims the id afresh.
-        first.complete(null);
-      }
+      running.remove(key, waiters);
+      // Null: nothing to give again, so whoever waited claims the id afresh.
+      waiters.tryComplete(null);
     }
-  }
-
-  /** Roughly the heap the kept answer holds. */
-  private static long sizeOf(String key, Claim.Repeat repeat) {
-    long size = 96 + 2L * key.length();
-    if (repeat.answer() instanceof Launched launched) {
-      for (String id : launched.profileIds()) {
-        size += 56 + 2L * id.length();
-      }
-    } else if (repeat.answer() instanceof Relayed relayed) {
-      size += relayed.head().length();
-      for (Map.Entry<String, String> header : relayed.headers()) {
-        size += 64 + 2L * (header.getKey().length() + header.getValue().length());
-      }
-    }
-    return size;
   }
 
   long size() {

@@ -24,7 +24,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,24 +33,41 @@ import org.slf4j.LoggerFactory;
  * The {@code redis} store: ids and answers in Redis, so a repeat is recognised by whichever
  * instance it reaches.
  *
- * <p>A claim is one atomic script: it returns what the key holds, or marks the id held by this
- * request for {@code holdMs}. A repeat that finds the id held elsewhere looks again on a timer
- * until the answer is there or the hold is gone; the hold expires by itself, so an instance that
- * died mid-request frees its ids. Keys are a SHA-256 of token and id: no token reaches Redis.
+ * <p>The local store stays in front: an id is claimed there first, so repeats reaching this
+ * instance wait in memory, and every answer is kept there too, so they are recognised here even
+ * while Redis cannot answer.
  *
- * <p>While Redis cannot answer, the local store stands in, so repeats are still recognised within
- * this instance; every such claim is counted and logged once per interval.
+ * <p>In Redis a claim is one atomic script: it returns what the key holds, or marks the id held by
+ * this request for {@code holdMs}, renewed while the request runs. A repeat that finds the id held
+ * elsewhere looks again on a timer until the answer is there or the hold is gone; the hold expires
+ * by itself, so an instance that died mid-request frees its ids. The answer is written only over
+ * this request's own hold (or nothing), never over another request's. Keys are a SHA-256 of token
+ * and id: no token reaches Redis.
  */
 public final class RedisDedupStore implements DedupStore {
   private static final Logger LOG = LoggerFactory.getLogger(RedisDedupStore.class);
 
-  // EVAL rather than EVALSHA: both scripts are a few lines, sent only for requests naming an id.
+  // EVAL rather than EVALSHA: the scripts are a few lines, sent only for requests naming an id.
   private static final String CLAIM =
       """
       local earlier = redis.call('GET', KEYS[1])
       if earlier then return earlier end
       redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
       return false
+      """;
+  private static final String KEEP =
+      """
+      local now = redis.call('GET', KEYS[1])
+      if now and now ~= ARGV[1] then return 0 end
+      redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+      return 1
+      """;
+  private static final String RENEW =
+      """
+      if redis.call('GET', KEYS[1]) == ARGV[1] then
+        return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+      end
+      return 0
       """;
   private static final String RELEASE =
       """
@@ -70,12 +87,13 @@ public final class RedisDedupStore implements DedupStore {
   private final long ttlMs;
   private final long holdMs;
   private final Counter fallbacks;
+  private final Counter waits;
   private final IntervalReport report = new IntervalReport(10_000);
 
   /**
-   * @param local the store that stands in while Redis cannot answer
+   * @param local the store in front of Redis
    * @param ttlMs how long an answer is given again
-   * @param holdMs how long an id stays held by a request still being answered
+   * @param holdMs how long an id stays held without its request renewing the hold
    */
   public RedisDedupStore(
       Vertx vertx,
@@ -91,54 +109,68 @@ public final class RedisDedupStore implements DedupStore {
     this.holdMs = holdMs;
     this.fallbacks =
         Counter.builder("gateway_dedup_store_fallbacks")
-            .description("Claims the local store answered because Redis could not")
+            .description("Claims decided by this instance alone because Redis could not answer")
             .register(registry);
+    this.waits = LocalDedupStore.waits(registry);
   }
 
   @Override
   public Future<Claim> claim(String key) {
-    return claimIn(redisKey(key), key);
+    return local
+        .claim(key)
+        .compose(
+            claim ->
+                claim instanceof Claim.First here
+                    ? claimInRedis(new SharedHold(redisKey(key), here), FIRST_LOOK_MS)
+                    : Future.succeededFuture(claim));
   }
 
-  private Future<Claim> claimIn(String redisKey, String key) {
+  /** This instance holds the id; now ask Redis, which knows the other instances' requests. */
+  private Future<Claim> claimInRedis(SharedHold hold, long lookMs) {
     if (!redis.health().shouldTry()) {
-      return fallback(key, null);
+      return fallback(hold, null);
     }
-    String hold = HELD + UUID.randomUUID();
     Request script =
-        Request.cmd(Command.EVAL).arg(CLAIM).arg(1).arg(redisKey).arg(hold).arg(holdMs);
+        Request.cmd(Command.EVAL).arg(CLAIM).arg(1).arg(hold.redisKey).arg(hold.token).arg(holdMs);
     return send(script)
         .transform(
             reply -> {
               if (reply.failed()) {
-                return fallback(key, reply.cause());
+                // The script may still run: the hold settles Redis with its token either way.
+                return fallback(hold, reply.cause());
               }
               if (reply.result() == null) {
-                return Future.succeededFuture(new RedisHold(redisKey, hold));
+                hold.renewWhileRunning();
+                return Future.succeededFuture(hold);
               }
-              return earlier(redisKey, key, reply.result().toString(), FIRST_LOOK_MS);
+              return earlier(hold, reply.result().toString(), lookMs);
             });
   }
 
-  /** What a claim found: an answer, or an id held elsewhere, to look at again shortly. */
-  private Future<Claim> earlier(String redisKey, String key, String value, long lookMs) {
+  /** What the claim found: an answer, or an id held elsewhere, to look at again shortly. */
+  private Future<Claim> earlier(SharedHold hold, String value, long lookMs) {
     if (!value.startsWith(HELD)) {
-      return Future.succeededFuture(new Claim.Repeat(decode(value)));
+      LaunchResult answer = decode(value);
+      hold.here.keep(answer);
+      return Future.succeededFuture(new Claim.Repeat(answer));
     }
+    if (lookMs == FIRST_LOOK_MS) {
+      waits.increment();
+    }
+    long next = Math.min(MAX_LOOK_MS, lookMs * 2);
     return vertx
         .timer(lookMs)
-        .compose(fired -> send(Request.cmd(Command.GET).arg(redisKey)))
+        .compose(fired -> send(Request.cmd(Command.GET).arg(hold.redisKey)))
         .transform(
             reply -> {
               if (reply.failed()) {
-                return fallback(key, reply.cause());
+                return fallback(hold, reply.cause());
               }
               if (reply.result() == null) {
                 // Released, or its holder is gone: the id is free again.
-                return claimIn(redisKey, key);
+                return claimInRedis(hold, next);
               }
-              return earlier(
-                  redisKey, key, reply.result().toString(), Math.min(MAX_LOOK_MS, lookMs * 2));
+              return earlier(hold, reply.result().toString(), next);
             });
   }
 
@@ -149,7 +181,8 @@ public final class RedisDedupStore implements DedupStore {
         .timeout(redis.timeoutMs(), TimeUnit.MILLISECONDS)
         .andThen(
             done -> {
-              if (done.succeeded()) {
+              // An error reply is Redis answering; only silence or a broken connection is down.
+              if (done.succeeded() || done.cause() instanceof Response) {
                 redis.health().succeeded();
               } else {
                 redis.health().failed();
@@ -157,16 +190,16 @@ public final class RedisDedupStore implements DedupStore {
             });
   }
 
-  private Future<Claim> fallback(String key, Throwable cause) {
+  private Future<Claim> fallback(SharedHold hold, Throwable cause) {
     fallbacks.increment();
     long count = report.count();
     if (count > 0) {
       LOG.warn(
-          "de-duplication: Redis could not answer ({}); {} claim(s) went to this instance's store",
+          "de-duplication: Redis could not answer ({}); {} claim(s) decided by this instance alone",
           cause == null ? "backing off" : cause.getMessage(),
           count);
     }
-    return local.claim(key);
+    return Future.succeededFuture(hold);
   }
 
   @Override
@@ -174,30 +207,68 @@ public final class RedisDedupStore implements DedupStore {
     return redis.isReady();
   }
 
-  /** This request's hold on an id in Redis. */
-  private final class RedisHold implements Claim.First {
+  /**
+   * This request's hold on an id, here and in Redis. Its outcome is written to both; Redis is asked
+   * even while it was failing, as the claim may have reached it.
+   */
+  private final class SharedHold implements Claim.First {
     private final String redisKey;
-    private final String hold;
+    private final Claim.First here;
+    private final String token;
+    private long renewal = -1;
 
-    RedisHold(String redisKey, String hold) {
+    SharedHold(String redisKey, Claim.First here) {
       this.redisKey = redisKey;
-      this.hold = hold;
+      this.here = here;
+      ThreadLocalRandom random = ThreadLocalRandom.current();
+      this.token = HELD + Long.toHexString(random.nextLong()) + Long.toHexString(random.nextLong());
+    }
+
+    /** A request may outlast {@code holdMs}: its hold is renewed until it ends. */
+    void renewWhileRunning() {
+      renewal =
+          vertx.setPeriodic(
+              Math.max(1, holdMs / 3),
+              id ->
+                  send(Request.cmd(Command.EVAL)
+                          .arg(RENEW)
+                          .arg(1)
+                          .arg(redisKey)
+                          .arg(token)
+                          .arg(holdMs))
+                      .onFailure(error -> unsettled("renew", error)));
     }
 
     @Override
     public void keep(LaunchResult answer) {
-      Request set = Request.cmd(Command.SET).arg(redisKey).arg(encode(answer)).arg("PX").arg(ttlMs);
-      send(set).onFailure(error -> stored("keep", error));
+      here.keep(answer);
+      stopRenewing();
+      send(Request.cmd(Command.EVAL)
+              .arg(KEEP)
+              .arg(1)
+              .arg(redisKey)
+              .arg(token)
+              .arg(encode(answer))
+              .arg(ttlMs))
+          .onFailure(error -> unsettled("keep the answer for", error));
     }
 
     @Override
     public void release() {
-      send(Request.cmd(Command.EVAL).arg(RELEASE).arg(1).arg(redisKey).arg(hold))
-          .onFailure(error -> stored("release", error));
+      here.release();
+      stopRenewing();
+      send(Request.cmd(Command.EVAL).arg(RELEASE).arg(1).arg(redisKey).arg(token))
+          .onFailure(error -> unsettled("release", error));
     }
 
-    private void stored(String what, Throwable error) {
-      // The hold expires by itself: repeats wait at most holdMs, then launch again.
+    private void stopRenewing() {
+      if (renewal >= 0) {
+        vertx.cancelTimer(renewal);
+      }
+    }
+
+    private void unsettled(String what, Throwable error) {
+      // The hold expires by itself; other instances then decide without this request's outcome.
       LOG.warn("de-duplication: Redis could not {} an id ({})", what, error.getMessage());
     }
   }

@@ -90,7 +90,8 @@ class ConfigLoaderTest {
         "engine: {memory: {triggers: [{id: 1, colour: red}]}}",
         "engine.memory.triggers[0].colour: unknown key");
     assertRefused("engine: {memory: {auto_profiles: maybe}}", "expected true or false");
-    assertRefused("dedup: {ttl_ms: 0}", "dedup.ttl_ms: expected an integer ≥ 1, got 0");
+    assertRefused(
+        "dedup: {ttl_ms: 0}", "dedup.ttl_ms: expected an integer from 1 to 2592000000, got 0");
     assertRefused("dedup: {max_bytes: 1000}", "dedup.max_bytes: expected an integer from 1048576");
     assertRefused("dedup: {store: disk}", "dedup.store: expected one of");
     assertRefused("dedup: {store: redis}", "dedup.store: redis needs rate_limits.redis_url");

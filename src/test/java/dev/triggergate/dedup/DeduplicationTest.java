@@ -1,6 +1,7 @@
 package dev.triggergate.dedup;
 
 import static dev.triggergate.http.Envelopes.errorCode;
+import static dev.triggergate.http.Envelopes.errorDebug;
 import static dev.triggergate.http.Envelopes.isXml;
 import static dev.triggergate.http.Envelopes.profileIds;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -182,6 +183,43 @@ class DeduplicationTest {
       }
       assertThat(plain.journal().total()).isEqualTo(2);
     }
+  }
+
+  @Test
+  void aLaunchTooLargeToKeepStillLaunchesOnceAndItsRepeatsGet409() {
+    // 1 MiB for every answer kept: one answer may take an eighth, about 1,200 profile ids.
+    try (TestGateway small = TestGateway.start("dedup: {max_bytes: 1048576}\n")) {
+      StringBuilder items = new StringBuilder();
+      for (int i = 0; i < 2_000; i++) {
+        items.append(i == 0 ? "" : ",").append("{\"email\":\"user").append(i).append("@x.org\"}");
+      }
+      String body = "{\"token\":\"tok-a\",\"trigger_id\":8,\"data\":[" + items + "]}";
+      String id = freshId();
+
+      HttpResponse<Buffer> first = send(small, id, body);
+      HttpResponse<Buffer> repeat = send(small, id, body);
+
+      assertThat(profileIds(first)).hasSize(2_000);
+      assertThat(repeat.statusCode()).isEqualTo(409);
+      assertThat(errorCode(repeat)).isEqualTo(409);
+      assertThat(errorDebug(repeat))
+          .isEqualTo(
+              "request id "
+                  + id
+                  + " was answered before; that answer was too large to keep, and nothing was"
+                  + " launched again");
+      assertThat(repeat.getHeader(Deduplication.DUPLICATE_KEY)).isEqualTo(id);
+      assertThat(small.journal().total()).isEqualTo(2_000);
+    }
+  }
+
+  private static HttpResponse<Buffer> send(TestGateway target, String id, String body) {
+    return target
+        .client
+        .post(TestGateway.PATH)
+        .putHeader("Request-ID", id)
+        .sendBuffer(Buffer.buffer(body))
+        .await();
   }
 
   private static double replayed() {

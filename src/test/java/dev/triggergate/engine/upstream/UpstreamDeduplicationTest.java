@@ -1,7 +1,5 @@
 package dev.triggergate.engine.upstream;
 
-import static dev.triggergate.http.Envelopes.errorCode;
-import static dev.triggergate.http.Envelopes.errorDebug;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.triggergate.TestGateway;
@@ -19,8 +17,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * De-duplication in front of Altcraft: a repeated request id never reaches the upstream twice once
- * its first answer settled the request, and does reach it when that answer invites a retry.
+ * De-duplication in front of Altcraft: a repeated request id never reaches the upstream again once
+ * its batch was launched, and does reach it, with the same id, whenever it was not.
  */
 class UpstreamDeduplicationTest {
   private static final String BATCH =
@@ -56,7 +54,7 @@ class UpstreamDeduplicationTest {
   }
 
   @Test
-  void answersThatInviteARetryAreNotKept() {
+  void onlyTheAnswerOfALaunchedBatchIsKept() {
     StubUpstream stub = upstreams.stub();
     stub.answer(503, HttpHeaders.headers().add("Retry-After", "1"), "busy");
     TestGateway gateway = upstreams.gateway("", stub.url());
@@ -64,16 +62,40 @@ class UpstreamDeduplicationTest {
     HttpResponse<Buffer> first = post(gateway, "r-2");
     stub.answer(429, HttpHeaders.headers(), "slow down");
     HttpResponse<Buffer> second = post(gateway, "r-2");
-    stub.answer((request, in) -> StubUpstream.ok(request));
+    stub.answer(400, HttpHeaders.headers(), "bad batch");
     HttpResponse<Buffer> third = post(gateway, "r-2");
+    stub.answer((request, in) -> StubUpstream.ok(request));
     HttpResponse<Buffer> fourth = post(gateway, "r-2");
+    HttpResponse<Buffer> fifth = post(gateway, "r-2");
 
-    assertThat(List.of(first.statusCode(), second.statusCode(), third.statusCode()))
-        .containsExactly(503, 429, 200);
-    assertThat(stub.received()).hasSize(3);
+    assertThat(
+            List.of(
+                first.statusCode(), second.statusCode(), third.statusCode(), fourth.statusCode()))
+        .containsExactly(503, 429, 400, 200);
+    assertThat(stub.received()).hasSize(4);
     assertThat(stub.received())
         .allSatisfy(received -> assertThat(received.headers().get("Request-ID")).isEqualTo("r-2"));
-    assertThat(fourth.getHeader(Deduplication.DUPLICATE_REQUEST)).isEqualTo("true");
+    assertThat(fifth.getHeader(Deduplication.DUPLICATE_REQUEST)).isEqualTo("true");
+  }
+
+  @Test
+  void altcraftsOwnDuplicateMarksAreNotRepeatedOnAReplay() {
+    StubUpstream stub = upstreams.stub();
+    stub.answer(
+        200,
+        HttpHeaders.headers()
+            .add("Content-Type", "application/json; charset=utf-8")
+            .add("Duplicate-Request", "true")
+            .add("Duplicate-Key", "r-6"),
+        StubUpstream.OK_ENVELOPE);
+    TestGateway gateway = upstreams.gateway("", stub.url());
+
+    post(gateway, "r-6");
+    HttpResponse<Buffer> repeat = post(gateway, "r-6");
+
+    assertThat(repeat.headers().getAll(Deduplication.DUPLICATE_REQUEST)).containsExactly("true");
+    assertThat(repeat.headers().getAll(Deduplication.DUPLICATE_KEY)).containsExactly("r-6");
+    assertThat(stub.received()).hasSize(1);
   }
 
   @Test
@@ -105,7 +127,7 @@ class UpstreamDeduplicationTest {
   }
 
   @Test
-  void aRepeatOfAStreamedAnswerIs409AndReachesNothing() {
+  void aRepeatOfAStreamedAnswerGoesToAltcraftWithTheSameId() {
     StubUpstream stub = upstreams.stub();
     stub.answer(200, HttpHeaders.headers(), "x".repeat(4096));
     TestGateway gateway = upstreams.gateway("    buffer_answer_bytes: 1024\n", stub.url());
@@ -114,15 +136,11 @@ class UpstreamDeduplicationTest {
     HttpResponse<Buffer> repeat = post(gateway, "r-4");
 
     assertThat(first.bodyAsString()).hasSize(4096);
-    assertThat(repeat.statusCode()).isEqualTo(409);
-    assertThat(errorCode(repeat)).isEqualTo(409);
-    assertThat(errorDebug(repeat))
-        .isEqualTo(
-            "request id r-4 was answered before; that answer was streamed and not kept, and"
-                + " nothing was launched again");
-    assertThat(repeat.getHeader(Deduplication.DUPLICATE_KEY)).isEqualTo("r-4");
-    assertThat(stub.received()).hasSize(1);
-    assertThat(metrics(gateway)).contains("gateway_dedup_repeats_total{answer=\"not_kept\"} 1.0");
+    assertThat(repeat.bodyAsString()).hasSize(4096);
+    assertThat(repeat.getHeader(Deduplication.DUPLICATE_REQUEST)).isNull();
+    assertThat(stub.received())
+        .extracting(received -> received.headers().get("Request-ID"))
+        .containsExactly("r-4", "r-4");
   }
 
   @Test
