@@ -1,6 +1,5 @@
 package dev.triggergate.redis;
 
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -16,23 +15,21 @@ import java.util.concurrent.TimeUnit;
 public final class RedisConnection {
   private static final long PROBE_MS = RedisHealth.MIN_BACKOFF_MS;
 
-  private final Vertx vertx;
   private final Redis client;
   private final long timeoutMs;
   private final RedisHealth health = new RedisHealth(RedisHealth.systemClock());
-  private final long probeTimer;
 
   /**
    * @param timeoutMs a command slower than this counts as a failure
    */
   public RedisConnection(Vertx vertx, String url, long timeoutMs) {
-    this.vertx = vertx;
     this.timeoutMs = timeoutMs;
     this.client =
         Redis.createClient(
             vertx,
             new RedisOptions().setConnectionString(url).setMaxPoolSize(16).setMaxPoolWaiting(4096));
-    this.probeTimer = vertx.setPeriodic(PROBE_MS, id -> probe());
+    // Lives as long as Vert.x, like the client: both end when the process drains and closes it.
+    vertx.setPeriodic(PROBE_MS, id -> probe());
   }
 
   public Redis client() {
@@ -60,10 +57,5 @@ public final class RedisConnection {
           .onSuccess(pong -> health.succeeded())
           .onFailure(error -> health.failed());
     }
-  }
-
-  public Future<Void> close() {
-    vertx.cancelTimer(probeTimer);
-    return client.close();
   }
 }
