@@ -76,7 +76,7 @@ public final class GatewayVerticle extends VerticleBase {
     BatchSchema schema = BatchSchema.load();
     TriggerEngine engine =
         switch (config.engine().type()) {
-          case MEMORY -> MemoryEngine.create(vertx, config.engine().memory());
+          case MEMORY -> MemoryEngine.create(vertx, config.engine().memory(), registry);
           case UPSTREAM -> UpstreamEngine.create(vertx, config.engine().upstream(), registry);
         };
     GatewayConfig.RateLimits limits = config.rateLimits();

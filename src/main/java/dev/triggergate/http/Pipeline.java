@@ -28,6 +28,7 @@ public final class Pipeline {
 
   private final RequestIds requestIds = new RequestIds();
   private final AccessLog accessLog;
+  private final RequestMetrics requestMetrics;
   private final InFlightLimit inFlight;
   private final Admission admission = new Admission();
   private final BodyReader bodyReader;
@@ -49,6 +50,7 @@ public final class Pipeline {
       PrometheusMeterRegistry registry) {
     GatewayConfig.Limits limits = config.limits();
     this.accessLog = config.accessLog().enabled() ? new AccessLog() : null;
+    this.requestMetrics = new RequestMetrics(registry);
     this.inFlight = new InFlightLimit(limits.maxInFlight());
     this.bodyReader = new BodyReader(limits.streamingCap());
     BatchReader reader = new BatchReader(schema, limits.bodyMaxBytes(), limits.maxItems());
@@ -67,6 +69,7 @@ public final class Pipeline {
     Router router = Router.router(vertx);
     router.route().handler(this::pauseUntilRead);
     router.route().handler(requestIds);
+    router.route().handler(requestMetrics);
     if (accessLog != null) {
       router.route().handler(accessLog);
     }

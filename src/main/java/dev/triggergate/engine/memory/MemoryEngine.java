@@ -7,6 +7,8 @@ import dev.triggergate.config.GatewayConfig.Trigger;
 import dev.triggergate.engine.LaunchResult;
 import dev.triggergate.engine.StartBatch;
 import dev.triggergate.engine.TriggerEngine;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -36,9 +38,20 @@ public final class MemoryEngine implements TriggerEngine {
   private final Map<Long, Trigger> triggers;
   private final boolean everyTriggerActive;
   private final Journal journal;
+  private final Counter launches;
+  private final Counter unmatched;
 
-  MemoryEngine(Vertx vertx, GatewayConfig.Memory config, List<Profile> profiles) {
+  private MemoryEngine(
+      Vertx vertx, GatewayConfig.Memory config, List<Profile> profiles, MeterRegistry registry) {
     this.vertx = vertx;
+    this.launches =
+        Counter.builder("gateway_launches")
+            .description("Profiles a trigger mailing was launched for")
+            .register(registry);
+    this.unmatched =
+        Counter.builder("gateway_unmatched_items")
+            .description("Batch items that matched no profile (left out of the answer)")
+            .register(registry);
     this.profiles = new ProfileIndex(profiles, config.autoProfiles());
     this.triggers =
         config.triggers().stream()
@@ -48,12 +61,13 @@ public final class MemoryEngine implements TriggerEngine {
   }
 
   /** Builds the engine, reading the profile file if one is named (blocking: start-up only). */
-  public static MemoryEngine create(Vertx vertx, GatewayConfig.Memory config) {
+  public static MemoryEngine create(
+      Vertx vertx, GatewayConfig.Memory config, MeterRegistry registry) {
     List<Profile> profiles =
         config.profilesFile() == null
             ? List.of()
             : ProfileFile.read(Path.of(config.profilesFile()));
-    MemoryEngine engine = new MemoryEngine(vertx, config, profiles);
+    MemoryEngine engine = new MemoryEngine(vertx, config, profiles, registry);
     LOG.info(
         "memory engine: {} profiles, {}{}",
         engine.profiles.size(),
@@ -101,21 +115,23 @@ public final class MemoryEngine implements TriggerEngine {
   private LaunchResult match(StartBatch batch) {
     List<Object> items = batch.items().getList();
     Set<String> launched = new LinkedHashSet<>();
-    int unmatched = 0;
+    int missed = 0;
     for (Object item : items) {
       String id = profiles.find(batch.matching(), asMap(item), batch.fieldName());
       if (id == null) {
-        unmatched++;
+        missed++;
       } else {
         launched.add(id);
       }
     }
     List<String> ids = new ArrayList<>(launched);
     journal.record(batch.triggerId(), ids, batch.requestId());
-    if (unmatched > 0) {
-      LOG.debug("request {}: {} items matched no profile", batch.requestId(), unmatched);
+    launches.increment(ids.size());
+    if (missed > 0) {
+      unmatched.increment(missed);
+      LOG.debug("request {}: {} items matched no profile", batch.requestId(), missed);
     }
-    return new LaunchResult.Launched(ids, unmatched);
+    return new LaunchResult.Launched(ids, missed);
   }
 
   @SuppressWarnings("unchecked")
