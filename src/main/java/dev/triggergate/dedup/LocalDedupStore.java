@@ -39,14 +39,13 @@ public final class LocalDedupStore implements DedupStore {
         Caffeine.newBuilder()
             .expireAfterWrite(ttlMs, TimeUnit.MILLISECONDS)
             .maximumWeight(maxBytes)
-            .<String, Claim.Repeat>weigher(
-                (key, repeat) ->
-                    (int)
-                        Math.min(
-                            Integer.MAX_VALUE,
-                            Math.max(
-                                floor, 2L * key.length() + Deduplication.sizeOf(repeat.answer()))))
+            .<String, Claim.Repeat>weigher((key, repeat) -> weight(floor, key, repeat))
             .build();
+  }
+
+  private static int weight(long floor, String key, Claim.Repeat repeat) {
+    long size = 2L * key.length() + Deduplication.sizeOf(repeat.answer());
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(floor, size));
   }
 
   /** Counts repeats that waited for the first request, in either store. */
