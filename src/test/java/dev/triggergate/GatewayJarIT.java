@@ -126,6 +126,7 @@ class GatewayJarIT {
 
     assertThat(retry.headers().firstValue("Duplicate-Request")).hasValue("true");
     assertThat(retry.body()).isEqualTo(first.body());
+    assertThat(edge.awaitOutput("\"duplicate\":true")).contains("\"request_id\":\"retry-1\"");
     assertThat(altcraft.awaitOutput("\"path\":\"" + TestGateway.PATH)).contains("retry-1");
     assertThat(altcraft.awaitOutput("\"path\":\"" + TestGateway.PATH)).contains("after-retry");
   }

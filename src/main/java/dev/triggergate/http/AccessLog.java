@@ -1,6 +1,7 @@
 package dev.triggergate.http;
 
 import dev.triggergate.api.RequestKeys;
+import dev.triggergate.dedup.Deduplication;
 import dev.triggergate.engine.StartBatch;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
@@ -14,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes one JSON line per request when its response ends: id, status, error code, latency, bytes,
- * items, trigger and a short hash of the token, never the token itself (SPEC §8).
+ * items, trigger, a short hash of the token (never the token itself) and whether the answer was a
+ * repeat's (SPEC §8).
  */
 public final class AccessLog implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger("access");
@@ -41,6 +43,9 @@ public final class AccessLog implements Handler<RoutingContext> {
             .put("bytes_in", request.bytesRead())
             .put("bytes_out", ctx.response().bytesWritten())
             .put("client", request.remoteAddress() == null ? null : request.remoteAddress().host());
+    if (ctx.response().headers().contains(Deduplication.DUPLICATE_REQUEST)) {
+      line.put("duplicate", true);
+    }
     StartBatch batch = ctx.get(RequestKeys.BATCH);
     if (batch != null) {
       line.put("trigger_id", batch.triggerId())
