@@ -39,6 +39,9 @@ public final class LocalDedupStore implements DedupStore {
         Caffeine.newBuilder()
             .expireAfterWrite(ttlMs, TimeUnit.MILLISECONDS)
             .maximumWeight(maxBytes)
+            // Upkeep (eviction, expiry) on the writing thread, amortised: handing it to a pool
+            // thread wakes one for every few writes, on the cores the event loops need.
+            .executor(Runnable::run)
             .<String, Claim.Repeat>weigher((key, repeat) -> weight(floor, key, repeat))
             .build();
   }
