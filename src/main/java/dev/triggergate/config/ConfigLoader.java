@@ -168,7 +168,16 @@ public final class ConfigLoader {
             node.integer("body_with_files_max_bytes", 100L << 20, 1, max),
             (int) node.integer("max_items", 0, 0, Integer.MAX_VALUE),
             (int) node.integer("max_in_flight", 10_000, 1, Integer.MAX_VALUE),
+            node.integer("max_in_flight_bytes", 256L << 20, 1, max),
             node.integer("offload_bytes", 256L << 10, 0, max));
+    if (limits.maxInFlightBytes() < limits.streamingCap()) {
+      throw node.invalid(
+          "max_in_flight_bytes",
+          "at least the largest body allowed ("
+              + limits.streamingCap()
+              + "), or such a body could never be read; got "
+              + limits.maxInFlightBytes());
+    }
     node.finish();
     return limits;
   }

@@ -21,6 +21,7 @@ public record GatewayConfig(
       long bodyWithFilesMaxBytes,
       int maxItems,
       int maxInFlight,
+      long maxInFlightBytes,
       long offloadBytes) {
 
     /** The cap while a body streams in: the larger one, since only the body tells about files. */

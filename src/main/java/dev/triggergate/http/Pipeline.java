@@ -52,7 +52,7 @@ public final class Pipeline {
     this.accessLog = config.accessLog().enabled() ? new AccessLog() : null;
     this.requestMetrics = new RequestMetrics(registry);
     this.inFlight = new InFlightLimit(limits.maxInFlight());
-    this.bodyReader = new BodyReader(limits.streamingCap());
+    this.bodyReader = new BodyReader(limits.streamingCap(), limits.maxInFlightBytes());
     BatchReader reader = new BatchReader(schema, limits.bodyMaxBytes(), limits.maxItems());
     this.decoding = new BatchDecoding(vertx, reader, limits.offloadBytes());
     this.launch = new Launch(engine);

@@ -21,9 +21,15 @@ public final class BodyReader implements Handler<RoutingContext> {
   private static final int MAX_INITIAL_CAPACITY = 1 << 20;
 
   private final long cap;
+  private final BodyBudget budget;
 
-  public BodyReader(long cap) {
+  /**
+   * @param cap the most bytes one body may have
+   * @param budget the most body bytes all requests may hold at once
+   */
+  public BodyReader(long cap, long budget) {
     this.cap = cap;
+    this.budget = new BodyBudget(budget);
   }
 
   @Override
@@ -34,12 +40,18 @@ public final class BodyReader implements Handler<RoutingContext> {
       ctx.fail(ApiError.tooLarge());
       return;
     }
+    Reading reading = new Reading(ctx, declared);
+    // A declared length is taken from the budget before any byte is read; a body without one
+    // takes its bytes as they arrive. Whatever was taken comes back when the request ends.
+    budget.take(Math.max(declared, 0));
+    reading.reserved = Math.max(declared, 0);
+    ctx.addEndHandler(ended -> budget.give(reading.reserved));
     // The server does not answer 100-continue by itself: the client sends the body only now that
     // the cheap refusals are behind us (RFC 9110 §10.1.1).
     if (request.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true)) {
       request.response().writeContinue();
     }
-    new Reading(ctx, declared).start();
+    reading.start();
   }
 
   private static long declaredLength(HttpServerRequest request) {
@@ -59,6 +71,7 @@ public final class BodyReader implements Handler<RoutingContext> {
     private final RoutingContext ctx;
     private final Buffer body;
     private long received;
+    private long reserved;
     private boolean refused;
 
     Reading(RoutingContext ctx, long declared) {
@@ -81,12 +94,25 @@ public final class BodyReader implements Handler<RoutingContext> {
       }
       received += chunk.length();
       if (received > cap) {
-        refused = true;
-        ctx.request().pause();
-        ctx.fail(ApiError.tooLarge());
+        refuse(ApiError.tooLarge());
         return;
       }
+      if (received > reserved) {
+        try {
+          budget.take(received - reserved);
+        } catch (ApiError overloaded) {
+          refuse(overloaded);
+          return;
+        }
+        reserved = received;
+      }
       body.appendBuffer(chunk);
+    }
+
+    private void refuse(ApiError error) {
+      refused = true;
+      ctx.request().pause();
+      ctx.fail(error);
     }
 
     private void end() {

@@ -26,6 +26,7 @@ class ConfigLoaderTest {
     assertThat(config.limits().bodyWithFilesMaxBytes()).isEqualTo(100L * 1024 * 1024);
     assertThat(config.limits().maxItems()).isZero();
     assertThat(config.limits().maxInFlight()).isEqualTo(10_000);
+    assertThat(config.limits().maxInFlightBytes()).isEqualTo(256L * 1024 * 1024);
     assertThat(config.errors().httpStatus()).isEqualTo(HttpStatusMode.MIRROR);
     assertThat(config.engine().type()).isEqualTo(EngineType.MEMORY);
     assertThat(config.engine().memory().autoProfiles()).isTrue();
@@ -90,6 +91,9 @@ class ConfigLoaderTest {
         "engine: {memory: {triggers: [{id: 1, colour: red}]}}",
         "engine.memory.triggers[0].colour: unknown key");
     assertRefused("engine: {memory: {auto_profiles: maybe}}", "expected true or false");
+    assertRefused(
+        "limits: {max_in_flight_bytes: 1000}",
+        "limits.max_in_flight_bytes: at least the largest body allowed (104857600)");
     assertRefused(
         "dedup: {ttl_ms: 0}", "dedup.ttl_ms: expected an integer from 1 to 2592000000, got 0");
     assertRefused("dedup: {max_bytes: 1000}", "dedup.max_bytes: expected an integer from 1048576");
