@@ -40,11 +40,10 @@ public final class BodyReader implements Handler<RoutingContext> {
       ctx.fail(ApiError.tooLarge());
       return;
     }
-    Reading reading = new Reading(ctx, declared);
     // A declared length is taken from the budget before any byte is read; a body without one
     // takes its bytes as they arrive. Whatever was taken comes back when the request ends.
     budget.take(Math.max(declared, 0));
-    reading.reserved = Math.max(declared, 0);
+    Reading reading = new Reading(ctx, declared);
     ctx.addEndHandler(ended -> budget.give(reading.reserved));
     // The server does not answer 100-continue by itself: the client sends the body only now that
     // the cheap refusals are behind us (RFC 9110 §10.1.1).
@@ -78,6 +77,7 @@ public final class BodyReader implements Handler<RoutingContext> {
       this.ctx = ctx;
       int initial = declared < 0 ? 1024 : (int) Math.min(declared, MAX_INITIAL_CAPACITY);
       this.body = Buffer.buffer(initial);
+      this.reserved = Math.max(declared, 0);
     }
 
     void start() {
