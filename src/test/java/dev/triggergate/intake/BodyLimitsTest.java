@@ -188,6 +188,7 @@ class BodyLimitsTest {
     continued.future().await();
     socket.write(body).await();
     done.future().await();
+    socket.close().await();
 
     assertThat(answer.toString()).startsWith("HTTP/1.1 100 Continue\r\n").contains("HTTP/1.1 200");
   }
