@@ -9,6 +9,7 @@ import dev.triggergate.engine.TriggerEngine;
 import dev.triggergate.engine.memory.MemoryEngine;
 import dev.triggergate.engine.upstream.UpstreamEngine;
 import dev.triggergate.http.Pipeline;
+import dev.triggergate.http.ServerOptions;
 import dev.triggergate.ratelimit.RateLimiting;
 import dev.triggergate.redis.RedisConnection;
 import dev.triggergate.validation.BatchSchema;
@@ -20,7 +21,6 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -110,12 +110,10 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    HttpServerOptions options =
-        new HttpServerOptions()
-            .setHost(config.server().host())
-            .setPort(config.server().port())
-            .setHandle100ContinueAutomatically(false);
-    server = vertx.createHttpServer(options).requestHandler(pipeline.router(vertx));
+    server =
+        vertx
+            .createHttpServer(ServerOptions.of(config.server()))
+            .requestHandler(pipeline.router(vertx));
     return server.listen().onSuccess(listening -> port.compareAndSet(0, listening.actualPort()));
   }
 

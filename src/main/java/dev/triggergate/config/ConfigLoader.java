@@ -8,12 +8,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.triggergate.config.GatewayConfig.AccessLog;
+import dev.triggergate.config.GatewayConfig.Auth;
 import dev.triggergate.config.GatewayConfig.Breaker;
 import dev.triggergate.config.GatewayConfig.Dedup;
 import dev.triggergate.config.GatewayConfig.DedupStoreType;
 import dev.triggergate.config.GatewayConfig.Engine;
 import dev.triggergate.config.GatewayConfig.EngineType;
 import dev.triggergate.config.GatewayConfig.Errors;
+import dev.triggergate.config.GatewayConfig.Http2;
 import dev.triggergate.config.GatewayConfig.HttpStatusMode;
 import dev.triggergate.config.GatewayConfig.Limits;
 import dev.triggergate.config.GatewayConfig.Memory;
@@ -24,6 +26,7 @@ import dev.triggergate.config.GatewayConfig.PolicyUnit;
 import dev.triggergate.config.GatewayConfig.RateLimits;
 import dev.triggergate.config.GatewayConfig.Server;
 import dev.triggergate.config.GatewayConfig.StoreFailure;
+import dev.triggergate.config.GatewayConfig.Tls;
 import dev.triggergate.config.GatewayConfig.Trigger;
 import dev.triggergate.config.GatewayConfig.Upstream;
 import java.io.IOException;
@@ -141,40 +144,107 @@ public final class ConfigLoader {
     Limits limits = limits(root.object("limits"));
     Errors errors = errors(root.object("errors"));
     Engine engine = engine(root.object("engine"));
+    if (engine.type() == EngineType.UPSTREAM
+        && server.idleTimeoutMs() <= engine.upstream().responseTimeoutMs()) {
+      // The idle timer also runs while a request waits for its answer, and nothing moves then.
+      throw new ConfigException(
+          "server.idle_timeout_ms: more than engine.upstream.response_timeout_ms ("
+              + engine.upstream().responseTimeoutMs()
+              + "), or a client waiting for a slow answer is cut off; got "
+              + server.idleTimeoutMs());
+    }
     RateLimits rateLimits = rateLimits(root.object("rate_limits"));
     Dedup dedup = dedup(root.object("dedup"), rateLimits.redisUrl());
     admin(root.object("admin"));
+    Auth auth = auth(root.object("auth"));
     AccessLog accessLog = accessLog(root.object("access_log"));
     root.finish();
-    return new GatewayConfig(server, limits, errors, engine, rateLimits, dedup, accessLog);
+    return new GatewayConfig(server, limits, errors, engine, rateLimits, dedup, auth, accessLog);
   }
 
   private static Server server(ConfigNode node) {
+    long hour = 3_600_000;
     Server server =
         new Server(
             node.string("host", "0.0.0.0"),
             (int) node.integer("port", 8080, 0, 65535),
             (int) node.integer("event_loops", 0, 0, 1024),
-            node.integer("shutdown_timeout_ms", 30_000, 0, 3_600_000));
+            node.integer("shutdown_timeout_ms", 30_000, 0, hour),
+            node.integer("idle_timeout_ms", 60_000, 100, hour),
+            node.integer("head_timeout_ms", 10_000, 100, hour),
+            node.integer("body_timeout_ms", 120_000, 100, hour),
+            node.integer("body_min_bytes_per_second", 4_096, 0, 1L << 30),
+            node.integer("write_timeout_ms", 30_000, 100, hour),
+            (int) node.integer("max_connections", 10_000, 1, 10_000_000),
+            (int) node.integer("max_header_bytes", 8_192, 256, 1 << 20),
+            (int) node.integer("max_uri_bytes", 4_096, 256, 1 << 20),
+            node.bool("h2c", false),
+            http2(node.object("http2")),
+            tls(node.object("tls")));
     node.finish();
     return server;
   }
 
+  private static Http2 http2(ConfigNode node) {
+    Http2 http2 =
+        new Http2(
+            (int) node.integer("max_concurrent_streams", 100, 1, 10_000),
+            (int) node.integer("max_header_list_bytes", 8_192, 256, 1 << 20));
+    node.finish();
+    return http2;
+  }
+
+  private static Tls tls(ConfigNode node) {
+    String certChain = readable(node, "cert_chain");
+    String key = readable(node, "key");
+    String pkcs12 = readable(node, "pkcs12");
+    String password = node.string("password", null);
+    node.finish();
+    if (certChain == null && key == null && pkcs12 == null) {
+      return null;
+    }
+    if (pkcs12 != null && (certChain != null || key != null)) {
+      throw node.invalid("pkcs12", "either pkcs12 or cert_chain and key, not both");
+    }
+    if (pkcs12 == null && (certChain == null || key == null)) {
+      throw node.invalid(certChain == null ? "cert_chain" : "key", "cert_chain and key together");
+    }
+    return new Tls(certChain, key, pkcs12, password);
+  }
+
+  private static String readable(ConfigNode node, String name) {
+    String file = node.string(name, null);
+    if (file != null && !Files.isReadable(Path.of(file))) {
+      throw node.invalid(name, "a readable file, got \"" + file + "\"");
+    }
+    return file;
+  }
+
   private static Limits limits(ConfigNode node) {
     long max = 1L << 40;
+    long bodyMax = node.integer("body_max_bytes", 10L << 20, 1, max);
+    long filesMax = node.integer("body_with_files_max_bytes", 100L << 20, 1, max);
+    long largestBody = Math.max(bodyMax, filesMax);
+    // 0 = sized from the heap: a quarter each for bodies and their decoded forms leaves the rest
+    // for everything else (the dedup cache, the journal, the engine's work).
+    long quarterHeap = Runtime.getRuntime().maxMemory() / 4;
+    long inFlightBytes = node.integer("max_in_flight_bytes", 0, 0, max);
+    long decodingBytes = node.integer("max_decoding_bytes", 0, 0, max);
     Limits limits =
         new Limits(
-            node.integer("body_max_bytes", 10L << 20, 1, max),
-            node.integer("body_with_files_max_bytes", 100L << 20, 1, max),
+            bodyMax,
+            filesMax,
             (int) node.integer("max_items", 0, 0, Integer.MAX_VALUE),
             (int) node.integer("max_in_flight", 10_000, 1, Integer.MAX_VALUE),
-            node.integer("max_in_flight_bytes", 256L << 20, 1, max),
+            inFlightBytes == 0 ? Math.max(quarterHeap, largestBody) : inFlightBytes,
+            decodingBytes == 0 ? quarterHeap : decodingBytes,
+            node.integer("decode_wait_ms", 10_000, 0, 3_600_000),
             node.integer("offload_bytes", 256L << 10, 0, max));
-    if (limits.maxInFlightBytes() < limits.streamingCap()) {
+    if (limits.maxInFlightBytes() < largestBody) {
       throw node.invalid(
           "max_in_flight_bytes",
           "at least the largest body allowed ("
-              + limits.streamingCap()
+              + largestBody
               + "), or such a body could never be read; got "
               + limits.maxInFlightBytes());
     }
@@ -336,6 +406,18 @@ public final class ConfigLoader {
     }
     node.string("token", null);
     node.finish();
+  }
+
+  private static Auth auth(ConfigNode node) {
+    List<String> tokens = node.strings("allowed_tokens");
+    for (int i = 0; i < tokens.size(); i++) {
+      if (tokens.get(i).isEmpty()) {
+        throw node.invalid("allowed_tokens[" + i + "]", "a non-empty token");
+      }
+    }
+    Auth auth = new Auth(List.copyOf(tokens), readable(node, "allowed_tokens_file"));
+    node.finish();
+    return auth;
   }
 
   private static AccessLog accessLog(ConfigNode node) {

@@ -10,18 +10,75 @@ public record GatewayConfig(
     Engine engine,
     RateLimits rateLimits,
     Dedup dedup,
+    Auth auth,
     AccessLog accessLog) {
 
-  /** Where and how the HTTP server listens. */
-  public record Server(String host, int port, int eventLoops, long shutdownTimeoutMs) {}
+  /**
+   * Where and how the HTTP server listens, and how long each step of a client's exchange may take.
+   *
+   * @param idleTimeoutMs a connection that neither sends nor receives a byte for this long is
+   *     closed
+   * @param headTimeoutMs from the first byte of a request head to its last
+   * @param bodyTimeoutMs from the first read of a body to its last byte
+   * @param bodyMinBytesPerSecond the slowest a body may arrive, measured over each {@link
+   *     #BODY_RATE_WINDOW_MS} while the gateway reads it
+   * @param writeTimeoutMs how long an answer may wait for a client that does not read it
+   * @param maxConnections open client connections across all event loops; more are closed at once
+   * @param maxHeaderBytes the request head's header section, at most
+   * @param maxUriBytes the request line, at most
+   * @param h2c cleartext HTTP/2 (prior knowledge and {@code Upgrade: h2c})
+   * @param tls TLS termination, or null for cleartext
+   */
+  public record Server(
+      String host,
+      int port,
+      int eventLoops,
+      long shutdownTimeoutMs,
+      long idleTimeoutMs,
+      long headTimeoutMs,
+      long bodyTimeoutMs,
+      long bodyMinBytesPerSecond,
+      long writeTimeoutMs,
+      int maxConnections,
+      int maxHeaderBytes,
+      int maxUriBytes,
+      boolean h2c,
+      Http2 http2,
+      Tls tls) {
 
-  /** Byte and count caps that protect the gateway and what stands behind it. */
+    /** The window over which a body's arrival rate is measured. */
+    public static final long BODY_RATE_WINDOW_MS = 5_000;
+  }
+
+  /**
+   * The certificate the gateway presents: a PEM chain and key, or a PKCS#12 file.
+   *
+   * @param certChain PEM file with the certificate chain, leaf first
+   * @param key PEM file with the private key (PKCS#8 or PKCS#1)
+   * @param pkcs12 PKCS#12 file with the key and chain, instead of the two PEM files
+   * @param password the PKCS#12 file's password
+   */
+  public record Tls(String certChain, String key, String pkcs12, String password) {}
+
+  /** The limits an HTTP/2 client is told in its SETTINGS and held to. */
+  public record Http2(int maxConcurrentStreams, int maxHeaderListBytes) {}
+
+  /**
+   * Byte and count caps that protect the gateway and what stands behind it.
+   *
+   * @param maxInFlightBytes the body bytes all requests may hold at once
+   * @param maxDecodingBytes what the decoded forms of all bodies being decoded or served may take,
+   *     by their estimated size
+   * @param decodeWaitMs how long a read body may wait for room to be decoded before it is a 503
+   */
   public record Limits(
       long bodyMaxBytes,
       long bodyWithFilesMaxBytes,
       int maxItems,
       int maxInFlight,
       long maxInFlightBytes,
+      long maxDecodingBytes,
+      long decodeWaitMs,
       long offloadBytes) {
 
     /** The cap while a body streams in: the larger one, since only the body tells about files. */
@@ -178,6 +235,14 @@ public record GatewayConfig(
     LOCAL,
     REDIS
   }
+
+  /**
+   * The edge's token allow-list (SPEC §6a): empty lets every token pass.
+   *
+   * @param allowedTokens tokens as they are
+   * @param allowedTokensFile a file with one SHA-256 hex digest of a token per line, or null
+   */
+  public record Auth(List<String> allowedTokens, String allowedTokensFile) {}
 
   /** The one-line-per-request JSON access log. */
   public record AccessLog(boolean enabled) {}

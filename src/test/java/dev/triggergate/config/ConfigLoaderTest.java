@@ -17,6 +17,29 @@ class ConfigLoaderTest {
   @TempDir Path dir;
 
   @Test
+  void idleTimeoutMustOutlastTheUpstreamsAnswer() {
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.parse(
+                    "server: {idle_timeout_ms: 30000}\n"
+                        + "engine: {type: upstream, upstream: {urls: [http://a:1]}}"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(
+            "server.idle_timeout_ms: more than engine.upstream.response_timeout_ms (30000)");
+  }
+
+  @Test
+  void tlsNeedsAChainAndAKeyOrAPkcs12File() throws Exception {
+    Path pem = Files.writeString(dir.resolve("chain.pem"), "x");
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {tls: {cert_chain: " + pem + "}}"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("server.tls.key: cert_chain and key together");
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {tls: {key: " + dir.resolve("no") + "}}"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("server.tls.key: a readable file");
+  }
+
+  @Test
   void emptyConfigurationGivesTheDocumentedDefaults() {
     GatewayConfig config = ConfigLoader.parse("");
 
@@ -26,7 +49,14 @@ class ConfigLoaderTest {
     assertThat(config.limits().bodyWithFilesMaxBytes()).isEqualTo(100L * 1024 * 1024);
     assertThat(config.limits().maxItems()).isZero();
     assertThat(config.limits().maxInFlight()).isEqualTo(10_000);
-    assertThat(config.limits().maxInFlightBytes()).isEqualTo(256L * 1024 * 1024);
+    long quarterHeap = Runtime.getRuntime().maxMemory() / 4;
+    assertThat(config.limits().maxInFlightBytes()).isEqualTo(Math.max(quarterHeap, 100L << 20));
+    assertThat(config.limits().maxDecodingBytes()).isEqualTo(quarterHeap);
+    assertThat(config.server().idleTimeoutMs()).isEqualTo(60_000);
+    assertThat(config.server().headTimeoutMs()).isEqualTo(10_000);
+    assertThat(config.server().h2c()).isFalse();
+    assertThat(config.server().tls()).isNull();
+    assertThat(config.auth().allowedTokens()).isEmpty();
     assertThat(config.errors().httpStatus()).isEqualTo(HttpStatusMode.MIRROR);
     assertThat(config.engine().type()).isEqualTo(EngineType.MEMORY);
     assertThat(config.engine().memory().autoProfiles()).isTrue();
