@@ -8,12 +8,16 @@ public enum ErrorCode {
   TRIGGER_NOT_FOUND(404, "Trigger not found"),
   NOT_FOUND(404, "Not found"),
   METHOD_NOT_ALLOWED(405, "Method not allowed"),
+  REQUEST_TIMEOUT(408, "Request timeout"),
   DUPLICATE_REQUEST(409, "Duplicate request"),
+  URI_TOO_LONG(414, "URI too long"),
   TOO_MANY_REQUESTS(429, "Too many requests"),
+  HEADERS_TOO_LARGE(431, "Request header fields too large"),
   INTERNAL_ERROR(500, "Internal error"),
   BAD_GATEWAY(502, "Bad gateway"),
   SERVICE_UNAVAILABLE(503, "Service unavailable"),
-  GATEWAY_TIMEOUT(504, "Gateway timeout");
+  GATEWAY_TIMEOUT(504, "Gateway timeout"),
+  VERSION_NOT_SUPPORTED(505, "HTTP version not supported");
 
   private final int code;
   private final String text;
