@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
 
 /** Start-up: reads the configuration, starts the gateway, and drains it on SIGTERM. */
 public final class Main {
@@ -42,8 +43,19 @@ public final class Main {
                     running.port(),
                     vertx.isNativeTransportEnabled() ? "epoll" : "NIO"))
         .onFailure(error -> fail(vertx, error));
+    // SIGTERM and SIGINT drain and then exit 0: a stop that finished its work is a clean one.
+    // Left to the JVM, SIGTERM exits with 143 after the shutdown hooks, which reads as a failure.
+    for (String name : new String[] {"TERM", "INT"}) {
+      Signal.handle(
+          new Signal(name),
+          signal -> new Thread(() -> drainAndExit(vertx, config), "trigger-gateway-drain").start());
+    }
     Runtime.getRuntime()
         .addShutdownHook(new Thread(() -> drain(vertx, config), "trigger-gateway-shutdown"));
+  }
+
+  private static void drainAndExit(Vertx vertx, GatewayConfig config) {
+    System.exit(drain(vertx, config) ? 0 : 1);
   }
 
   private static GatewayConfig loadConfig(String[] args) {
@@ -73,8 +85,11 @@ public final class Main {
     System.exit(error instanceof ConfigException ? EXIT_CONFIG : 1);
   }
 
-  /** Runs on the JVM's shutdown thread (SIGTERM): closing Vert.x undeploys, which drains. */
-  private static void drain(Vertx vertx, GatewayConfig config) {
+  /**
+   * Closing Vert.x undeploys the gateway, which drains; runs on a thread of its own, never an event
+   * loop. Returns whether everything stopped in time.
+   */
+  private static boolean drain(Vertx vertx, GatewayConfig config) {
     LOG.info("draining: no new connections, finishing requests in flight");
     try {
       vertx
@@ -82,8 +97,11 @@ public final class Main {
           .toCompletionStage()
           .toCompletableFuture()
           .get(config.server().shutdownTimeoutMs() + 5_000, TimeUnit.MILLISECONDS);
+      LOG.info("drained");
+      return true;
     } catch (Exception e) {
       LOG.warn("shutdown did not finish cleanly: {}", e.toString());
+      return false;
     }
   }
 }
