@@ -8,6 +8,7 @@ import dev.triggergate.dedup.RedisDedupStore;
 import dev.triggergate.engine.TriggerEngine;
 import dev.triggergate.engine.memory.MemoryEngine;
 import dev.triggergate.engine.upstream.UpstreamEngine;
+import dev.triggergate.http.ClientConnections;
 import dev.triggergate.http.Pipeline;
 import dev.triggergate.http.ServerOptions;
 import dev.triggergate.ratelimit.RateLimiting;
@@ -21,6 +22,8 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -30,13 +33,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class GatewayVerticle extends VerticleBase {
   private final GatewayConfig config;
-  private final Pipeline pipeline;
+  private final Parts parts;
   private final AtomicInteger port;
   private HttpServer server;
 
-  private GatewayVerticle(GatewayConfig config, Pipeline pipeline, AtomicInteger port) {
+  private GatewayVerticle(GatewayConfig config, Parts parts, AtomicInteger port) {
     this.config = config;
-    this.pipeline = pipeline;
+    this.parts = parts;
     this.port = port;
   }
 
@@ -64,12 +67,17 @@ public final class GatewayVerticle extends VerticleBase {
             parts ->
                 vertx
                     .deployVerticle(
-                        () -> new GatewayVerticle(config, parts.pipeline(), port),
+                        () -> new GatewayVerticle(config, parts, port),
                         new DeploymentOptions().setInstances(instances))
                     .map(id -> new Running(port.get(), parts.engine(), parts.registry(), id)));
   }
 
-  private record Parts(Pipeline pipeline, TriggerEngine engine, PrometheusMeterRegistry registry) {}
+  private record Parts(
+      Pipeline pipeline,
+      TriggerEngine engine,
+      PrometheusMeterRegistry registry,
+      HttpServerOptions serverOptions,
+      ClientConnections connections) {}
 
   private static Parts parts(Vertx vertx, GatewayConfig config) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -93,8 +101,13 @@ public final class GatewayVerticle extends VerticleBase {
                 config.dedup().maxBytes() / 8,
                 registry)
             : engine;
+    HttpServerOptions serverOptions = ServerOptions.of(config.server());
     return new Parts(
-        new Pipeline(vertx, config, schema, served, rateLimiting, registry), engine, registry);
+        new Pipeline(vertx, config, schema, served, rateLimiting, registry),
+        engine,
+        registry,
+        serverOptions,
+        new ClientConnections(serverOptions, config.server(), registry));
   }
 
   private static DedupStore dedupStore(
@@ -110,10 +123,15 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    Router router = parts.pipeline().router(vertx);
     server =
         vertx
-            .createHttpServer(ServerOptions.of(config.server()))
-            .requestHandler(pipeline.router(vertx));
+            .createHttpServer(parts.serverOptions())
+            .connectionHandler(parts.connections()::accept)
+            .requestHandler(router)
+            // A head Netty could not decode, or that broke the edge's rules, takes the same route
+            // as any request, so it is answered in the envelope, logged and counted.
+            .invalidRequestHandler(router);
     return server.listen().onSuccess(listening -> port.compareAndSet(0, listening.actualPort()));
   }
 

@@ -45,7 +45,7 @@ public class ValidationBench {
   @Setup
   public void setUp() {
     schema = BatchSchema.load();
-    reader = new BatchReader(schema, Long.MAX_VALUE, 0);
+    reader = new BatchReader(schema, Long.MAX_VALUE, Long.MAX_VALUE, 0);
     body = Batches.json(items);
     decoded = new JsonObject(body);
     // A benchmark of a body the check refuses would measure the error path instead.

@@ -54,6 +54,11 @@ public final class ApiError extends RuntimeException {
     return new ApiError(ErrorCode.INVALID_REQUEST, TOO_LARGE, List.of(), true);
   }
 
+  /** The same error, after which the connection is closed (the request's framing is lost). */
+  public ApiError closing() {
+    return new ApiError(code, debug(), details, true, format, headers);
+  }
+
   /** The same error, to be answered in {@code format} (known once the body named it). */
   public ApiError inFormat(ResponseFormat format) {
     return new ApiError(code, debug(), details, closeConnection, format, headers);

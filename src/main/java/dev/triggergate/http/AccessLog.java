@@ -37,12 +37,15 @@ public final class AccessLog implements Handler<RoutingContext> {
             .put("request_id", (String) ctx.get(RequestKeys.REQUEST_ID))
             .put("method", request.method().name())
             .put("path", request.path())
-            .put("status", ctx.response().getStatusCode())
+            .put("status", ClientOutcome.status(ctx))
             .put("error", ctx.get(RequestKeys.ERROR, 0))
             .put("latency_ms", (System.nanoTime() - start) / 1_000_000.0)
             .put("bytes_in", request.bytesRead())
             .put("bytes_out", ctx.response().bytesWritten())
             .put("client", request.remoteAddress() == null ? null : request.remoteAddress().host());
+    if (ClientOutcome.incomplete(ctx)) {
+      line.put("incomplete", true);
+    }
     if (ctx.response().headers().contains(Deduplication.DUPLICATE_REQUEST)) {
       line.put("duplicate", true);
     }

@@ -6,12 +6,16 @@ import dev.triggergate.api.ErrorCode;
 import dev.triggergate.api.RequestKeys;
 import dev.triggergate.api.ResponseFormat;
 import dev.triggergate.config.GatewayConfig.HttpStatusMode;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +43,11 @@ public final class FailureRenderer implements Handler<RoutingContext> {
     render(ctx, ApiError.of(ErrorCode.NOT_FOUND, "no such path: " + ctx.request().path()));
   }
 
+  /** For {@code router.errorHandler(400, …)}: vertx-web could not decode the path to route it. */
+  public void undecodablePath(RoutingContext ctx) {
+    render(ctx, ApiError.invalid("malformed request: the path does not decode"));
+  }
+
   /** For {@code router.errorHandler(405, …)}: the path exists, the method does not. */
   public void methodNotAllowed(RoutingContext ctx) {
     String allow =
@@ -52,18 +61,43 @@ public final class FailureRenderer implements Handler<RoutingContext> {
   }
 
   private ApiError toApiError(RoutingContext ctx) {
+    DecoderResult decoded = ctx.request().decoderResult();
+    if (decoded != null && decoded.isFailure()) {
+      return headRefusal(decoded.cause());
+    }
     Throwable failure = ctx.failure();
     if (failure instanceof ApiError error) {
       return error;
     }
-    if (failure == null && ctx.statusCode() == 413) {
+    if (ctx.statusCode() == 413) {
       return ApiError.tooLarge();
     }
-    if (failure == null && ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
-      return ApiError.invalid("request refused with HTTP " + ctx.statusCode());
+    int status = failure instanceof HttpException http ? http.getStatusCode() : ctx.statusCode();
+    if (status >= 400 && status < 500) {
+      // vertx-web's own refusals (a path or query that does not decode, no authority): their text
+      // may quote the URI, so it is not passed on.
+      return ApiError.invalid("malformed request (HTTP " + status + ")");
     }
-    LOG.error("request {} failed unexpectedly", (Object) ctx.get(RequestKeys.REQUEST_ID), failure);
-    return ApiError.of(ErrorCode.INTERNAL_ERROR, "internal error; see the gateway log");
+    String id = ctx.get(RequestKeys.REQUEST_ID);
+    // The path without its query: a token may travel in the query, and a log never holds one.
+    LOG.error("request {} to {} failed unexpectedly", id, ctx.request().path(), failure);
+    return ApiError.of(
+        ErrorCode.INTERNAL_ERROR, "internal error, request id " + id + "; see the gateway log");
+  }
+
+  /** What a head the decoder refused gets; the connection closes after it. */
+  private static ApiError headRefusal(Throwable cause) {
+    if (cause instanceof ApiError error) {
+      return error;
+    }
+    if (cause instanceof TooLongHttpLineException) {
+      return ApiError.of(ErrorCode.URI_TOO_LONG, "the request line is too long").closing();
+    }
+    if (cause instanceof TooLongHttpHeaderException) {
+      return ApiError.of(ErrorCode.HEADERS_TOO_LARGE, "the request headers are too large")
+          .closing();
+    }
+    return ApiError.invalid("malformed request head").closing();
   }
 
   private void render(RoutingContext ctx, ApiError error) {
@@ -72,6 +106,12 @@ public final class FailureRenderer implements Handler<RoutingContext> {
       // The answer already started: nothing can be said in the envelope any more.
       ctx.request().connection().close();
       return;
+    }
+    if (ctx.get(RequestKeys.REQUEST_ID) == null) {
+      // Refused before the request-id step ran (vertx-web's own checks come first).
+      String id = RequestIds.generate();
+      ctx.put(RequestKeys.REQUEST_ID, id);
+      response.putHeader(RequestIds.X_REQUEST_ID, id);
     }
     ResponseFormat format = formatOf(ctx, error);
     ctx.put(RequestKeys.ERROR, error.code().code());
@@ -113,8 +153,15 @@ public final class FailureRenderer implements Handler<RoutingContext> {
     if (known != null) {
       return known;
     }
-    return ResponseFormat.named(ctx.request().getParam("format")) == ResponseFormat.XML
-        ? ResponseFormat.XML
-        : ResponseFormat.JSON;
+    return queryAsksForXml(ctx.request()) ? ResponseFormat.XML : ResponseFormat.JSON;
+  }
+
+  /** A query that does not decode is one of the failures rendered here: it asks for nothing. */
+  private static boolean queryAsksForXml(HttpServerRequest request) {
+    try {
+      return ResponseFormat.named(request.getParam("format")) == ResponseFormat.XML;
+    } catch (RuntimeException undecodable) {
+      return false;
+    }
   }
 }

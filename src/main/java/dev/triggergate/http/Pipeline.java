@@ -1,5 +1,6 @@
 package dev.triggergate.http;
 
+import dev.triggergate.api.ApiError;
 import dev.triggergate.config.GatewayConfig;
 import dev.triggergate.engine.TriggerEngine;
 import dev.triggergate.intake.Admission;
@@ -52,8 +53,16 @@ public final class Pipeline {
     this.accessLog = config.accessLog().enabled() ? new AccessLog() : null;
     this.requestMetrics = new RequestMetrics(registry);
     this.inFlight = new InFlightLimit(limits.maxInFlight());
-    this.bodyReader = new BodyReader(limits.streamingCap(), limits.maxInFlightBytes());
-    BatchReader reader = new BatchReader(schema, limits.bodyMaxBytes(), limits.maxItems());
+    GatewayConfig.Server server = config.server();
+    this.bodyReader =
+        new BodyReader(
+            limits.streamingCap(),
+            limits.maxInFlightBytes(),
+            server.bodyTimeoutMs(),
+            server.bodyMinBytesPerSecond());
+    BatchReader reader =
+        new BatchReader(
+            schema, limits.bodyMaxBytes(), limits.bodyWithFilesMaxBytes(), limits.maxItems());
     this.decoding = new BatchDecoding(vertx, reader, limits.offloadBytes());
     this.launch = new Launch(engine);
     this.health = new Health();
@@ -73,6 +82,7 @@ public final class Pipeline {
     if (accessLog != null) {
       router.route().handler(accessLog);
     }
+    router.route().handler(this::refuseMalformedHead);
     // An exact route path matches with and without a trailing slash.
     router
         .route(HttpMethod.POST, START_BATCH)
@@ -89,7 +99,29 @@ public final class Pipeline {
     router.route().failureHandler(failures);
     router.errorHandler(404, failures::notFound);
     router.errorHandler(405, failures::methodNotAllowed);
+    // Failures vertx-web meets before or outside any route (a path that does not decode, an
+    // exception inside a failure handler) still get the envelope.
+    router.errorHandler(400, failures::undecodablePath);
+    router.errorHandler(500, failures);
     return router;
+  }
+
+  /**
+   * A head the decoder refused reaches the router only to be answered (see FailureRenderer); a
+   * query that does not decode is refused here once, so no later step meets it as an exception.
+   */
+  private void refuseMalformedHead(RoutingContext ctx) {
+    if (ctx.request().decoderResult().isFailure()) {
+      ctx.fail(ctx.request().decoderResult().cause());
+      return;
+    }
+    try {
+      ctx.request().params();
+    } catch (IllegalArgumentException undecodable) {
+      ctx.fail(ApiError.invalid("malformed request: the query does not decode"));
+      return;
+    }
+    ctx.next();
   }
 
   /** Body bytes wait in the socket until {@link BodyReader} asks, so none are lost or buffered. */

@@ -49,7 +49,7 @@ public final class RequestMetrics implements Handler<RoutingContext> {
 
   private void record(RoutingContext ctx, long nanos) {
     int route = route(ctx.request().path());
-    int status = ctx.response().getStatusCode();
+    int status = ClientOutcome.status(ctx);
     int error = ctx.get(RequestKeys.ERROR, 0);
     timer(route, status, error).record(nanos, TimeUnit.NANOSECONDS);
     if (route == 0) {

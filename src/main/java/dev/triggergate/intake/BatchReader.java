@@ -7,8 +7,6 @@ import dev.triggergate.engine.Matching;
 import dev.triggergate.engine.StartBatch;
 import dev.triggergate.validation.BatchSchema;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -21,6 +19,7 @@ public final class BatchReader {
       "attach".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   private final BatchSchema schema;
+  private final JsonBody json;
   private final XmlBody xml;
   private final long bodyMaxBytes;
   private final int maxItems;
@@ -28,10 +27,13 @@ public final class BatchReader {
   /**
    * @param bodyMaxBytes the cap for a body without files; the larger cap for bodies with files was
    *     enforced while the body streamed in
+   * @param maxBodyWithFilesBytes the cap for a body with files, the longest any string can be
    * @param maxItems the cap on {@code data} items, 0 for none
    */
-  public BatchReader(BatchSchema schema, long bodyMaxBytes, int maxItems) {
+  public BatchReader(
+      BatchSchema schema, long bodyMaxBytes, long maxBodyWithFilesBytes, int maxItems) {
     this.schema = schema;
+    this.json = new JsonBody(Math.max(bodyMaxBytes, maxBodyWithFilesBytes));
     this.xml = new XmlBody(schema.document());
     this.bodyMaxBytes = bodyMaxBytes;
     this.maxItems = maxItems;
@@ -52,7 +54,7 @@ public final class BatchReader {
     }
     JsonObject document;
     try {
-      document = kind == BodyKind.XML ? xml.decode(body) : decodeJson(body);
+      document = kind == BodyKind.XML ? xml.decode(body) : json.decode(body);
     } catch (ApiError malformed) {
       throw oversized ? ApiError.tooLarge() : malformed;
     }
@@ -102,50 +104,6 @@ public final class BatchReader {
   /** Whether the batch carries files: only then may it use the larger body cap (SPEC §6). */
   private static boolean hasFiles(JsonObject document) {
     return document.getValue("attach") instanceof JsonArray attach && !attach.isEmpty();
-  }
-
-  private static JsonObject decodeJson(Buffer body) {
-    Object value;
-    try {
-      value = Json.decodeValue(body);
-    } catch (DecodeException e) {
-      throw ApiError.invalid("malformed JSON: " + describe(e));
-    }
-    if (value instanceof JsonObject object) {
-      return object;
-    }
-    throw ApiError.invalid("body must be a JSON object, got " + kindOf(value));
-  }
-
-  private static String kindOf(Object value) {
-    if (value instanceof JsonArray) {
-      return "an array";
-    }
-    if (value == null) {
-      return "null";
-    }
-    return value instanceof String ? "a string" : "a " + value.getClass().getSimpleName();
-  }
-
-  /** Jackson's message, without the echo of the source it appends. */
-  private static String describe(DecodeException e) {
-    String message = e.getMessage() == null ? "unreadable" : e.getMessage();
-    message = message.replace("Failed to decode:", "").trim();
-    int source = message.indexOf("\n at [Source:");
-    String position = "";
-    if (source >= 0) {
-      int line = message.indexOf("line: ", source);
-      int end = message.indexOf(']', source);
-      if (line >= 0 && end > line) {
-        position = " (" + message.substring(line, end) + ")";
-      }
-      message = message.substring(0, source);
-    }
-    int newline = message.indexOf('\n');
-    if (newline >= 0) {
-      message = message.substring(0, newline);
-    }
-    return message + position;
   }
 
   private static ResponseFormat formatOf(JsonObject document, ResponseFormat queryFormat) {

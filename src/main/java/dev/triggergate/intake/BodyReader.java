@@ -1,10 +1,13 @@
 package dev.triggergate.intake;
 
 import dev.triggergate.api.ApiError;
+import dev.triggergate.api.ErrorCode;
+import dev.triggergate.config.GatewayConfig;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.ext.web.RoutingContext;
 
 /**
@@ -18,18 +21,26 @@ public final class BodyReader implements Handler<RoutingContext> {
   /** Where the next steps find the body. */
   public static final String BODY = "tg.body";
 
-  private static final int MAX_INITIAL_CAPACITY = 1 << 20;
+  /** A chunked body starts this small; a declared one gets its whole length at once. */
+  private static final int CHUNKED_INITIAL_CAPACITY = 1024;
 
   private final long cap;
   private final BodyBudget budget;
+  private final long timeoutMs;
+  private final long minBytesPerWindow;
 
   /**
    * @param cap the most bytes one body may have
    * @param budget the most body bytes all requests may hold at once
+   * @param timeoutMs how long the whole body may take, from the first read
+   * @param minBytesPerSecond the slowest a body may arrive, over each {@link
+   *     GatewayConfig.Server#BODY_RATE_WINDOW_MS}; 0 for no minimum
    */
-  public BodyReader(long cap, long budget) {
+  public BodyReader(long cap, long budget, long timeoutMs, long minBytesPerSecond) {
     this.cap = cap;
     this.budget = new BodyBudget(budget);
+    this.timeoutMs = timeoutMs;
+    this.minBytesPerWindow = minBytesPerSecond * GatewayConfig.Server.BODY_RATE_WINDOW_MS / 1000;
   }
 
   @Override
@@ -40,11 +51,16 @@ public final class BodyReader implements Handler<RoutingContext> {
       ctx.fail(ApiError.tooLarge());
       return;
     }
-    // A declared length is taken from the budget before any byte is read; a body without one
-    // takes its bytes as they arrive. Whatever was taken comes back when the request ends.
+    // A declared length is taken from the budget before any byte is read, and the buffer gets
+    // exactly that capacity; a body without one takes what its buffer grows to as bytes arrive.
+    // Whatever was taken comes back when the request ends, or the moment its connection closes.
     budget.take(Math.max(declared, 0));
     Reading reading = new Reading(ctx, declared);
-    ctx.addEndHandler(ended -> budget.give(reading.reserved));
+    ctx.addEndHandler(
+        ended -> {
+          reading.stopClock();
+          budget.give(reading.reserved);
+        });
     // The server does not answer 100-continue by itself: the client sends the body only now that
     // the cheap refusals are behind us (RFC 9110 §10.1.1).
     if (request.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true)) {
@@ -72,11 +88,13 @@ public final class BodyReader implements Handler<RoutingContext> {
     private long received;
     private long reserved;
     private boolean refused;
+    private long startedAt;
+    private long receivedAtLastCheck;
+    private long clock = -1;
 
     Reading(RoutingContext ctx, long declared) {
       this.ctx = ctx;
-      int initial = declared < 0 ? 1024 : (int) Math.min(declared, MAX_INITIAL_CAPACITY);
-      this.body = Buffer.buffer(initial);
+      this.body = Buffer.buffer(declared < 0 ? CHUNKED_INITIAL_CAPACITY : (int) declared);
       this.reserved = Math.max(declared, 0);
     }
 
@@ -85,7 +103,47 @@ public final class BodyReader implements Handler<RoutingContext> {
       request.handler(this::chunk);
       request.endHandler(v -> end());
       request.exceptionHandler(this::broken);
+      startedAt = System.nanoTime();
+      clock = ctx.vertx().setTimer(nextCheckMs(), id -> check());
       request.resume();
+    }
+
+    private long nextCheckMs() {
+      long window = GatewayConfig.Server.BODY_RATE_WINDOW_MS;
+      long left = timeoutMs - (System.nanoTime() - startedAt) / 1_000_000;
+      return Math.max(1, minBytesPerWindow > 0 ? Math.min(window, left) : left);
+    }
+
+    /** The body deadline and its minimum rate, checked on one timer while the body is read. */
+    private void check() {
+      clock = -1;
+      if (refused || ctx.request().isEnded()) {
+        return;
+      }
+      long elapsedMs = (System.nanoTime() - startedAt) / 1_000_000;
+      if (elapsedMs >= timeoutMs) {
+        refuse(timedOut("the request body did not arrive within " + timeoutMs + " ms"));
+        return;
+      }
+      if (minBytesPerWindow > 0 && received - receivedAtLastCheck < minBytesPerWindow) {
+        refuse(
+            timedOut(
+                "the request body arrived slower than "
+                    + minBytesPerWindow
+                    + " bytes in "
+                    + GatewayConfig.Server.BODY_RATE_WINDOW_MS
+                    + " ms"));
+        return;
+      }
+      receivedAtLastCheck = received;
+      clock = ctx.vertx().setTimer(nextCheckMs(), id -> check());
+    }
+
+    void stopClock() {
+      if (clock >= 0) {
+        ctx.vertx().cancelTimer(clock);
+        clock = -1;
+      }
     }
 
     private void chunk(Buffer chunk) {
@@ -97,25 +155,43 @@ public final class BodyReader implements Handler<RoutingContext> {
         refuse(ApiError.tooLarge());
         return;
       }
-      if (received > reserved) {
+      long needed = capacityFor(received);
+      if (needed > reserved) {
         try {
-          budget.take(received - reserved);
+          budget.take(needed - reserved);
         } catch (ApiError overloaded) {
           refuse(overloaded);
           return;
         }
-        reserved = received;
+        reserved = needed;
       }
       body.appendBuffer(chunk);
     }
 
+    /**
+     * What the buffer holds once {@code size} bytes are in it: a buffer grows past its size, and
+     * the budget counts what the heap really gives it.
+     */
+    private long capacityFor(long size) {
+      int capacity = ((BufferInternal) body).getByteBuf().capacity();
+      if (size <= capacity) {
+        return Math.max(size, reserved);
+      }
+      return ((BufferInternal) body)
+          .getByteBuf()
+          .alloc()
+          .calculateNewCapacity((int) size, Integer.MAX_VALUE);
+    }
+
     private void refuse(ApiError error) {
       refused = true;
+      stopClock();
       ctx.request().pause();
       ctx.fail(error);
     }
 
     private void end() {
+      stopClock();
       if (!refused) {
         ctx.put(BODY, body);
         ctx.next();
@@ -123,10 +199,15 @@ public final class BodyReader implements Handler<RoutingContext> {
     }
 
     private void broken(Throwable error) {
+      stopClock();
       if (!refused && !ctx.failed()) {
         refused = true;
         ctx.fail(ApiError.invalid("request body could not be read: " + error.getMessage()));
       }
     }
+  }
+
+  private static ApiError timedOut(String why) {
+    return ApiError.of(ErrorCode.REQUEST_TIMEOUT, why).closing();
   }
 }

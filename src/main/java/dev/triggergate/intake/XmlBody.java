@@ -1,9 +1,11 @@
 package dev.triggergate.intake;
 
 import dev.triggergate.api.ApiError;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -55,9 +57,17 @@ public final class XmlBody {
 
   /** Decodes the body; malformed or hostile XML is a 400 that says what is wrong. */
   public JsonObject decode(Buffer body) {
+    ByteBuf bytes = ((BufferInternal) body).getByteBuf();
+    // The XML parser would decode other encodings, or replace what is not UTF-8: the check comes
+    // first, and an encoding declared as anything else is refused (SPEC §2: UTF-8 only).
+    Utf8.check(bytes);
     XMLStreamReader reader = null;
     try {
-      reader = factory.createXMLStreamReader(new ByteArrayInputStream(body.getBytes()), "UTF-8");
+      reader = factory.createXMLStreamReader(new ByteBufInputStream(bytes.duplicate()), "UTF-8");
+      String declared = reader.getCharacterEncodingScheme();
+      if (declared != null && !declared.equalsIgnoreCase("UTF-8")) {
+        throw ApiError.invalid("XML must be UTF-8, the body declares " + declared);
+      }
       while (reader.hasNext()) {
         int event = reader.next();
         if (event == XMLStreamConstants.DTD) {

@@ -1,0 +1,217 @@
+package dev.triggergate.http;
+
+import dev.triggergate.api.ApiError;
+import dev.triggergate.api.ErrorCode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.impl.VertxHttpRequestDecoder;
+import io.vertx.core.net.HostAndPort;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Netty's HTTP/1.1 request decoder (as Vert.x configures it) with the edge's rules on top: a
+ * request whose framing two parsers could read differently is refused, and a request head must
+ * arrive within its deadline.
+ *
+ * <p>A refusal here becomes an invalid message — Netty's own path for a malformed head — so the
+ * decoder discards every byte after it and Vert.x closes the connection once the refusal is
+ * answered: nothing smuggled behind it is ever read as a request. The refusal itself is an {@link
+ * ApiError}, which the one renderer turns into the envelope.
+ */
+final class EdgeRequestDecoder extends VertxHttpRequestDecoder {
+  private final long headTimeoutMs;
+  private ScheduledFuture<?> headDeadline;
+  private boolean inMessage;
+  private boolean expired;
+
+  EdgeRequestDecoder(HttpServerOptions options, long headTimeoutMs) {
+    super(options);
+    this.headTimeoutMs = headTimeoutMs;
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out)
+      throws Exception {
+    if (expired) {
+      buffer.skipBytes(buffer.readableBytes());
+      return;
+    }
+    if (!inMessage && startsHead(buffer)) {
+      inMessage = true;
+      headDeadline =
+          ctx.executor().schedule(() -> headExpired(ctx), headTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+    int before = out.size();
+    super.decode(ctx, buffer, out);
+    for (int i = before; i < out.size(); i++) {
+      Object decoded = out.get(i);
+      if (decoded instanceof HttpMessage) {
+        cancelHeadDeadline();
+      }
+      if (decoded instanceof LastHttpContent) {
+        inMessage = false;
+      }
+    }
+  }
+
+  /** CR and LF between requests are not a head yet (RFC 9112 §2.2 lets a server skip them). */
+  private static boolean startsHead(ByteBuf buffer) {
+    for (int i = buffer.readerIndex(); i < buffer.writerIndex(); i++) {
+      byte b = buffer.getByte(i);
+      if (b != '\r' && b != '\n') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void headExpired(ChannelHandlerContext ctx) {
+    headDeadline = null;
+    expired = true;
+    // Vert.x answers an invalid message through the server's invalid-request handler and closes
+    // the connection after it, which is exactly what a client too slow with its head gets.
+    DefaultFullHttpRequest timedOut =
+        new DefaultFullHttpRequest(
+            HttpVersion.HTTP_1_0, HttpMethod.GET, "/", Unpooled.EMPTY_BUFFER);
+    timedOut.setDecoderResult(
+        DecoderResult.failure(
+            ApiError.of(
+                    ErrorCode.REQUEST_TIMEOUT,
+                    "the request head did not arrive within " + headTimeoutMs + " ms")
+                .closing()));
+    ctx.fireChannelRead(timedOut);
+    ctx.fireChannelReadComplete();
+  }
+
+  private void cancelHeadDeadline() {
+    if (headDeadline != null) {
+      headDeadline.cancel(false);
+      headDeadline = null;
+    }
+  }
+
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
+    cancelHeadDeadline();
+    super.handlerRemoved0(ctx);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    cancelHeadDeadline();
+    super.channelInactive(ctx);
+  }
+
+  /** The request line: only HTTP/1.0 and HTTP/1.1, spelled exactly (RFC 9112 §2.3). */
+  @Override
+  protected HttpMessage createMessage(String[] initialLine) {
+    String version = initialLine[2];
+    if (!version.equals("HTTP/1.1") && !version.equals("HTTP/1.0")) {
+      throw versionRefusal(version);
+    }
+    if (!isToken(initialLine[0])) {
+      throw refusal("the method is not a token");
+    }
+    return super.createMessage(initialLine);
+  }
+
+  private static ApiError versionRefusal(String version) {
+    boolean wellFormed =
+        version.length() == 8
+            && version.startsWith("HTTP/")
+            && Character.isDigit(version.charAt(5))
+            && version.charAt(6) == '.'
+            && Character.isDigit(version.charAt(7));
+    return wellFormed
+        ? ApiError.of(ErrorCode.VERSION_NOT_SUPPORTED, "only HTTP/1.0 and HTTP/1.1 are served here")
+            .closing()
+        : refusal("the request line does not end in an HTTP version");
+  }
+
+  private static boolean isToken(String method) {
+    for (int i = 0; i < method.length(); i++) {
+      char c = method.charAt(i);
+      boolean tchar =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+      if (!tchar) {
+        return false;
+      }
+    }
+    return !method.isEmpty();
+  }
+
+  /**
+   * Called by Netty once the whole head is parsed, before it decides how the body is framed: the
+   * one place to refuse framing that a server and a proxy in front of it could read apart.
+   */
+  @Override
+  protected boolean isContentAlwaysEmpty(HttpMessage message) {
+    checkFraming(message);
+    return super.isContentAlwaysEmpty(message);
+  }
+
+  private static void checkFraming(HttpMessage message) {
+    HttpHeaders headers = message.headers();
+    boolean http10 = message.protocolVersion() == HttpVersion.HTTP_1_0;
+    List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+    List<String> lengths = headers.getAll(HttpHeaderNames.CONTENT_LENGTH);
+    if (!codings.isEmpty()) {
+      // RFC 9112 §6.1: Transfer-Encoding with Content-Length, or in HTTP/1.0, is faulty framing;
+      // §6.3: a request whose final coding is not chunked cannot be delimited. Only chunked
+      // alone can be read the same by every parser.
+      if (!lengths.isEmpty()) {
+        throw refusal("Content-Length together with Transfer-Encoding");
+      }
+      if (http10) {
+        throw refusal("Transfer-Encoding in an HTTP/1.0 request");
+      }
+      if (codings.size() != 1 || !codings.get(0).trim().equalsIgnoreCase("chunked")) {
+        throw refusal("Transfer-Encoding other than chunked alone");
+      }
+    }
+    for (String length : lengths) {
+      if (!isDigits(length.trim())) {
+        throw refusal("Content-Length is not a number of bytes");
+      }
+    }
+    List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
+    // RFC 9112 §3.2: exactly one valid Host in HTTP/1.1; HTTP/1.0 may leave it out.
+    if (hosts.size() > 1) {
+      throw refusal("more than one Host header");
+    }
+    if (hosts.isEmpty() && !http10) {
+      throw refusal("no Host header");
+    }
+    if (!hosts.isEmpty() && HostAndPort.parseAuthority(hosts.get(0).trim(), -1) == null) {
+      throw refusal("the Host header is not a valid host[:port]");
+    }
+  }
+
+  private static boolean isDigits(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) < '0' || text.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return !text.isEmpty();
+  }
+
+  private static ApiError refusal(String why) {
+    return ApiError.invalid("malformed request: " + why).closing();
+  }
+}
