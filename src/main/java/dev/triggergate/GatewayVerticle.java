@@ -26,12 +26,15 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The composition root: {@link #deploy} builds every part once, then deploys one instance of this
  * verticle per event loop, each listening on the shared port with the shared pipeline.
  */
 public final class GatewayVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
   private final GatewayConfig config;
   private final Parts parts;
   private final AtomicInteger port;
@@ -80,6 +83,7 @@ public final class GatewayVerticle extends VerticleBase {
       ClientConnections connections) {}
 
   private static Parts parts(Vertx vertx, GatewayConfig config) {
+    warnIfBudgetsExceedTheHeap(config.limits());
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     BatchSchema schema = BatchSchema.load();
     TriggerEngine engine =
@@ -108,6 +112,25 @@ public final class GatewayVerticle extends VerticleBase {
         registry,
         serverOptions,
         new ClientConnections(serverOptions, config.server(), registry));
+  }
+
+  /**
+   * Bodies and their decoded forms are bounded by the two budgets; the rest of the heap is for
+   * everything else. Budgets set by hand that leave too little are worth a line at start-up.
+   */
+  private static void warnIfBudgetsExceedTheHeap(GatewayConfig.Limits limits) {
+    long heap = Runtime.getRuntime().maxMemory();
+    long budgets = limits.maxInFlightBytes() + limits.maxDecodingBytes();
+    if (budgets > heap / 4 * 3) {
+      LOG.warn(
+          "limits.max_in_flight_bytes ({}) and limits.max_decoding_bytes ({}) together exceed"
+              + " three quarters of the heap ({} bytes): a burst of large batches can run it out;"
+              + " give the JVM at least -Xmx{}m, or lower them",
+          limits.maxInFlightBytes(),
+          limits.maxDecodingBytes(),
+          heap,
+          budgets * 2 / (1 << 20));
+    }
   }
 
   private static DedupStore dedupStore(

@@ -63,7 +63,14 @@ public final class Pipeline {
     BatchReader reader =
         new BatchReader(
             schema, limits.bodyMaxBytes(), limits.bodyWithFilesMaxBytes(), limits.maxItems());
-    this.decoding = new BatchDecoding(vertx, reader, limits.offloadBytes());
+    this.decoding =
+        new BatchDecoding(
+            vertx,
+            reader,
+            limits.offloadBytes(),
+            limits.maxDecodingBytes(),
+            limits.decodeWaitMs(),
+            registry);
     this.launch = new Launch(engine);
     this.health = new Health();
     this.ready = new Readiness(() -> engine.isReady() && rateLimiting.isReady());

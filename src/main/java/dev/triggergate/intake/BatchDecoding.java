@@ -1,7 +1,9 @@
 package dev.triggergate.intake;
 
+import dev.triggergate.api.ApiError;
 import dev.triggergate.api.RequestKeys;
 import dev.triggergate.engine.StartBatch;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -9,35 +11,71 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * Decodes and validates the body. Bodies above {@code offloadBytes} go to a worker thread so that
- * one 10 MiB batch never stalls the other connections of its event loop.
+ * Decodes and validates the body, once its estimated tree fits the decoding budget. Bodies above
+ * {@code offloadBytes} go to a worker thread so that one 10 MiB batch never stalls the other
+ * connections of its event loop.
  */
 public final class BatchDecoding implements Handler<RoutingContext> {
   private final Vertx vertx;
   private final BatchReader reader;
   private final long offloadBytes;
+  private final DecodeBudget budget;
 
-  public BatchDecoding(Vertx vertx, BatchReader reader, long offloadBytes) {
+  /**
+   * @param maxDecodingBytes the heap all decoded batches may take, by estimate
+   * @param decodeWaitMs how long a body may wait for room to be decoded
+   */
+  public BatchDecoding(
+      Vertx vertx,
+      BatchReader reader,
+      long offloadBytes,
+      long maxDecodingBytes,
+      long decodeWaitMs,
+      MeterRegistry registry) {
     this.vertx = vertx;
     this.reader = reader;
     this.offloadBytes = offloadBytes;
+    this.budget = new DecodeBudget(maxDecodingBytes, decodeWaitMs, registry);
   }
 
   @Override
   public void handle(RoutingContext ctx) {
     Buffer body = ctx.get(BodyReader.BODY);
+    long estimate = budget.estimate(body.length());
+    budget
+        .take(estimate, vertx.getOrCreateContext())
+        .compose(room -> holdUntilEnd(ctx, estimate))
+        .compose(room -> decode(ctx, body))
+        .onSuccess(
+            read -> {
+              ctx.put(RequestKeys.BATCH, read);
+              ctx.put(RequestKeys.FORMAT, read.format());
+              ctx.next();
+            })
+        .onFailure(ctx::fail);
+  }
+
+  /** The tree lives until the answer is sent: its room returns when the request ends. */
+  private Future<Void> holdUntilEnd(RoutingContext ctx, long estimate) {
+    if (ctx.response().closed() || ctx.response().ended()) {
+      // The client left while the body waited: its end handlers have run already.
+      budget.give(estimate);
+      return Future.failedFuture(ApiError.invalid("the connection closed before decoding"));
+    }
+    ctx.addEndHandler(ended -> budget.give(estimate));
+    return Future.succeededFuture();
+  }
+
+  private Future<StartBatch> decode(RoutingContext ctx, Buffer body) {
     BodyKind kind = ctx.get(Admission.KIND);
     RequestFacts facts = ctx.get(Admission.FACTS);
-    Future<StartBatch> batch =
-        body.length() > offloadBytes
-            ? vertx.executeBlocking(() -> reader.read(body, kind, facts), false)
-            : Future.succeededFuture(reader.read(body, kind, facts));
-    batch.onSuccess(
-        read -> {
-          ctx.put(RequestKeys.BATCH, read);
-          ctx.put(RequestKeys.FORMAT, read.format());
-          ctx.next();
-        });
-    batch.onFailure(ctx::fail);
+    if (body.length() > offloadBytes) {
+      return vertx.executeBlocking(() -> reader.read(body, kind, facts), false);
+    }
+    try {
+      return Future.succeededFuture(reader.read(body, kind, facts));
+    } catch (ApiError refused) {
+      return Future.failedFuture(refused);
+    }
   }
 }
