@@ -1,6 +1,7 @@
 package dev.triggergate.http;
 
 import dev.triggergate.api.ApiError;
+import dev.triggergate.auth.TokenGate;
 import dev.triggergate.config.GatewayConfig;
 import dev.triggergate.engine.TriggerEngine;
 import dev.triggergate.intake.Admission;
@@ -32,6 +33,7 @@ public final class Pipeline {
   private final RequestMetrics requestMetrics;
   private final InFlightLimit inFlight;
   private final Admission admission = new Admission();
+  private final TokenGate tokenGate;
   private final BodyReader bodyReader;
   private final BatchDecoding decoding;
   private final Launch launch;
@@ -53,6 +55,7 @@ public final class Pipeline {
     this.accessLog = config.accessLog().enabled() ? new AccessLog() : null;
     this.requestMetrics = new RequestMetrics(registry);
     this.inFlight = new InFlightLimit(limits.maxInFlight());
+    this.tokenGate = TokenGate.of(config.auth(), registry);
     GatewayConfig.Server server = config.server();
     this.bodyReader =
         new BodyReader(
@@ -95,9 +98,11 @@ public final class Pipeline {
         .route(HttpMethod.POST, START_BATCH)
         .handler(inFlight)
         .handler(admission)
+        .handler(tokenGate.beforeBody())
         .handler(rateBeforeBody)
         .handler(bodyReader)
         .handler(decoding)
+        .handler(tokenGate.afterBody())
         .handler(rateAfterBody)
         .handler(launch);
     router.get(Health.PATH).handler(health);
