@@ -16,8 +16,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -186,32 +191,162 @@ class GatewayJarIT {
           .contains("Successful operation");
     }
     assertThat(gateway.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(gateway.process.exitValue()).as("a clean drain exits 0").isZero();
+  }
+
+  @Test
+  void fortyConcurrentTenMebibyteBatchesOnA512MebibyteHeapAreAllAnswered() throws Exception {
+    Gateway gateway = startOnSmallHeap();
+    byte[] body = batchOfEmails(10 * 1024 * 1024 - 100 * 1024);
+
+    Map<Integer, Integer> statuses = sendConcurrently(gateway, body, 40, false);
+
+    assertEveryAnswerWas200Or503(gateway, statuses, 40);
+    assertThat(statuses.getOrDefault(200, 0)).as("some batches are served").isPositive();
+  }
+
+  @Test
+  void fortyConcurrentUploadsOf95MebibytesOnA512MebibyteHeapAreAllAnswered() throws Exception {
+    Gateway gateway = startOnSmallHeap();
+    byte[] body = batchWithFile(95 * 1024 * 1024);
+
+    // Expect: 100-continue, as a client sending 95 MiB should: a refusal comes before the upload.
+    Map<Integer, Integer> statuses = sendConcurrently(gateway, body, 40, true);
+
+    assertEveryAnswerWas200Or503(gateway, statuses, 40);
+    assertThat(statuses.getOrDefault(200, 0)).as("some uploads are served").isPositive();
+  }
+
+  @Test
+  void aThirtyMebibyteFileIsAcceptedOnA512MebibyteHeap() throws Exception {
+    Gateway gateway = startOnSmallHeap();
+
+    Map<Integer, Integer> statuses =
+        sendConcurrently(gateway, batchWithFile(30 * 1024 * 1024), 1, false);
+
+    assertThat(statuses).containsExactly(Map.entry(200, 1));
+  }
+
+  private Gateway startOnSmallHeap() throws IOException, InterruptedException {
+    Path conf = dir.resolve("gateway.yaml");
+    Files.writeString(conf, "server: {host: 127.0.0.1, port: 0}\naccess_log: {enabled: false}\n");
+    return start(List.of("-Xmx512m", "-Xlog:gc:file=" + dir.resolve("gc.log")), conf);
+  }
+
+  /** Sends {@code count} copies at once; every one must be answered within the bound. */
+  private Map<Integer, Integer> sendConcurrently(
+      Gateway gateway, byte[] body, int count, boolean expectContinue) throws Exception {
+    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      answers.add(
+          client.sendAsync(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + gateway.port + TestGateway.PATH))
+                  .timeout(Duration.ofSeconds(120))
+                  .expectContinue(expectContinue)
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString()));
+    }
+    Map<Integer, Integer> statuses = new TreeMap<>();
+    for (CompletableFuture<HttpResponse<String>> answer : answers) {
+      HttpResponse<String> response = answer.get(180, TimeUnit.SECONDS);
+      statuses.merge(response.statusCode(), 1, Integer::sum);
+      if (response.statusCode() == 503) {
+        assertThat(response.body()).contains("\"error\":503");
+      }
+    }
+    return statuses;
+  }
+
+  private void assertEveryAnswerWas200Or503(
+      Gateway gateway, Map<Integer, Integer> statuses, int count) throws Exception {
+    long peakMiB = peakHeapMiB(dir.resolve("gc.log"));
+    System.out.println("answers by status " + statuses + ", peak heap " + peakMiB + " MiB");
+    assertThat(statuses.keySet()).isSubsetOf(200, 503);
+    assertThat(statuses.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(count);
+    assertThat(gateway.get("/health").statusCode()).isEqualTo(200);
+    assertThat(
+            gateway
+                .post("{\"token\":\"t\",\"trigger_id\":8,\"data\":[{\"email\":\"a@b\"}]}")
+                .statusCode())
+        .isEqualTo(200);
+    assertThat(gateway.output()).noneMatch(line -> line.contains("OutOfMemoryError"));
+    assertThat(peakMiB).isLessThanOrEqualTo(512);
+  }
+
+  /** The most heap in use before any collection, from the JVM's own GC log. */
+  private static long peakHeapMiB(Path gcLog) throws IOException {
+    Matcher matcher = HEAP_BEFORE_GC.matcher(Files.readString(gcLog));
+    long peak = 0;
+    while (matcher.find()) {
+      peak = Math.max(peak, Long.parseLong(matcher.group(1)));
+    }
+    return peak;
+  }
+
+  private static final Pattern HEAP_BEFORE_GC = Pattern.compile("(\\d+)M->\\d+M\\(\\d+M\\)");
+
+  private static byte[] batchOfEmails(int size) {
+    StringBuilder body = new StringBuilder(size);
+    body.append("{\"token\":\"t\",\"trigger_id\":8,\"data\":[");
+    for (int i = 0; body.length() < size - 64; i++) {
+      body.append(i > 0 ? "," : "").append("{\"email\":\"user").append(i).append("@example.com\"}");
+    }
+    return body.append("]}").toString().getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static byte[] batchWithFile(int size) {
+    byte[] prefix =
+        ("{\"token\":\"t\",\"trigger_id\":8,\"data\":[{\"email\":\"a@example.com\"}],"
+                + "\"attach\":[{\"name\":\"big.bin\",\"data\":\"data:application/octet-stream;base64,")
+            .getBytes(StandardCharsets.US_ASCII);
+    byte[] suffix = "\"}]}".getBytes(StandardCharsets.US_ASCII);
+    byte[] body = new byte[size];
+    Arrays.fill(body, (byte) 'A');
+    System.arraycopy(prefix, 0, body, 0, prefix.length);
+    System.arraycopy(suffix, 0, body, size - suffix.length, suffix.length);
+    return body;
   }
 
   private Gateway start(Path conf, String... env) throws IOException, InterruptedException {
-    ProcessBuilder builder =
-        new ProcessBuilder("java", "-Xmx256m", "-jar", JAR, "--conf", conf.toString())
-            .redirectErrorStream(true);
+    return start(List.of("-Xmx256m"), conf, env);
+  }
+
+  private Gateway start(List<String> jvmArgs, Path conf, String... env)
+      throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of("java"));
+    command.addAll(jvmArgs);
+    command.addAll(List.of("-jar", JAR, "--conf", conf.toString()));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     for (int i = 0; i < env.length; i += 2) {
       builder.environment().put(env[i], env[i + 1]);
     }
     Process process = builder.start();
     started.add(process);
     BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    List<String> seen = new CopyOnWriteArrayList<>();
     Thread reader =
         new Thread(
             () -> {
               try (BufferedReader in =
                   new BufferedReader(
                       new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                in.lines().forEach(lines::add);
+                in.lines()
+                    .forEach(
+                        line -> {
+                          lines.add(line);
+                          seen.add(line);
+                        });
               } catch (IOException | java.io.UncheckedIOException ended) {
                 // The process ended and its output closed; the assertions say what that means.
               }
             });
     reader.setDaemon(true);
     reader.start();
-    Gateway gateway = new Gateway(process, lines);
+    Gateway gateway = new Gateway(process, lines, seen);
     Matcher matcher = LISTENING.matcher(gateway.awaitOutput("listening on"));
     assertThat(matcher.find()).isTrue();
     gateway.port = Integer.parseInt(matcher.group(1));
@@ -224,11 +359,18 @@ class GatewayJarIT {
   private final class Gateway {
     final Process process;
     final BlockingQueue<String> lines;
+    final List<String> seen;
     int port;
 
-    Gateway(Process process, BlockingQueue<String> lines) {
+    Gateway(Process process, BlockingQueue<String> lines, List<String> seen) {
       this.process = process;
       this.lines = lines;
+      this.seen = seen;
+    }
+
+    /** Every line printed so far. */
+    List<String> output() {
+      return List.copyOf(seen);
     }
 
     String awaitOutput(String fragment) throws InterruptedException {
