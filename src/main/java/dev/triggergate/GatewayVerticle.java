@@ -72,6 +72,7 @@ public final class GatewayVerticle extends VerticleBase {
   private record Parts(Pipeline pipeline, TriggerEngine engine, PrometheusMeterRegistry registry) {}
 
   private static Parts parts(Vertx vertx, GatewayConfig config) {
+    ServerOptions.checkTls(vertx, config.server().tls());
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     BatchSchema schema = BatchSchema.load();
     TriggerEngine engine =

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.triggergate.TestGateway;
+import dev.triggergate.config.ConfigException;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -38,6 +39,7 @@ import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
@@ -48,6 +50,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** TLS termination and HTTP/2 at the edge (SPEC §6a), against real gateways with real clients. */
@@ -302,6 +306,52 @@ class TlsTest {
       assertThat(isSettingsFrame(preface)).as("answer: %s", preface).isTrue();
       assertThat(upgrade.toString()).startsWith("HTTP/1.1 101 Switching Protocols\r\n");
     }
+  }
+
+  static Stream<Arguments> unusableMaterial() throws Exception {
+    SelfSignedCertificate other = SelfSignedCertificate.create("localhost");
+    Path otherKey = Files.copy(Path.of(other.privateKeyPath()), dir.resolve("other.key"));
+    other.delete();
+    Path junk = Files.writeString(dir.resolve("junk.pem"), "not PEM\n");
+    String chain = certificate.certificatePath();
+    String key = certificate.privateKeyPath();
+    Path store = pkcs12(dir.resolve("right.p12"), "right".toCharArray());
+    Path certificateOnly = dir.resolve("certificate-only.p12");
+    KeyStore noKey = KeyStore.getInstance("PKCS12");
+    noKey.load(null, null);
+    noKey.setCertificateEntry("ca", certificateOf(Path.of(chain)));
+    try (OutputStream out = Files.newOutputStream(certificateOnly)) {
+      noKey.store(out, "right".toCharArray());
+    }
+    return Stream.of(
+        Arguments.of(
+            pem(junk, key), "server.tls.cert_chain: a PEM file of X.509 certificates, leaf first"),
+        Arguments.of(pem(chain, junk), "server.tls.key: a PEM private key"),
+        Arguments.of(pem(chain, chain), "server.tls.key: a PEM private key"),
+        Arguments.of(
+            pem(chain, otherKey),
+            "server.tls.key: the private key is not the one of the first (leaf) certificate"),
+        Arguments.of(
+            "tls: {pkcs12: '%s', password: right}".formatted(junk),
+            "server.tls.pkcs12: a PKCS#12 file"),
+        Arguments.of(
+            "tls: {pkcs12: '%s', password: wrong}".formatted(store),
+            "server.tls.password: the password of server.tls.pkcs12"),
+        Arguments.of(
+            "tls: {pkcs12: '%s', password: right}".formatted(certificateOnly),
+            "server.tls.pkcs12: holds no private key"));
+  }
+
+  private static String pem(Object chain, Object key) {
+    return "tls: {cert_chain: '%s', key: '%s'}".formatted(chain, key);
+  }
+
+  @ParameterizedTest
+  @MethodSource("unusableMaterial")
+  void unusableCertificateOrKeyStopsStartUpNamingTheKey(String server, String message) {
+    assertThatThrownBy(() -> TestGateway.start(server, "").close())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(message);
   }
 
   // --- over TLS with Vert.x clients
