@@ -84,6 +84,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   private static Parts parts(Vertx vertx, GatewayConfig config) {
     warnIfBudgetsExceedTheHeap(config.limits());
+    ServerOptions.checkTls(vertx, config.server().tls());
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     BatchSchema schema = BatchSchema.load();
     TriggerEngine engine =

@@ -200,6 +200,10 @@ public final class ConfigLoader {
     String pkcs12 = readable(node, "pkcs12");
     String password = node.string("password", null);
     node.finish();
+    if (pkcs12 == null && password != null) {
+      // Vert.x reads only unencrypted PEM keys: a password here would be silently ignored.
+      throw node.invalid("password", "only with pkcs12 (a PEM key must not be encrypted)");
+    }
     if (certChain == null && key == null && pkcs12 == null) {
       return null;
     }

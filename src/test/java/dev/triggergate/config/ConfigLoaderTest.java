@@ -37,6 +37,37 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.parse("server: {tls: {key: " + dir.resolve("no") + "}}"))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("server.tls.key: a readable file");
+    assertThatThrownBy(
+            () -> ConfigLoader.parse("server: {tls: {pkcs12: " + dir.resolve("no.p12") + "}}"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("server.tls.pkcs12: a readable file");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.parse(
+                    "server: {tls: {pkcs12: "
+                        + pem
+                        + ", cert_chain: "
+                        + pem
+                        + ", key: "
+                        + pem
+                        + "}}"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("server.tls.pkcs12: either pkcs12 or cert_chain and key, not both");
+  }
+
+  @Test
+  void tlsPasswordIsOnlyForPkcs12() throws Exception {
+    Path pem = Files.writeString(dir.resolve("chain.pem"), "x");
+    Path p12 = Files.writeString(dir.resolve("store.p12"), "x");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.parse(
+                    "server: {tls: {cert_chain: " + pem + ", key: " + pem + ", password: p}}"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("server.tls.password: only with pkcs12");
+    assertThat(
+            ConfigLoader.parse("server: {tls: {pkcs12: " + p12 + ", password: p}}").server().tls())
+        .isEqualTo(new GatewayConfig.Tls(null, null, p12.toString(), "p"));
   }
 
   @Test
