@@ -27,6 +27,9 @@ public final class FailureRenderer implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger(FailureRenderer.class);
   private static final String START_BATCH_ALLOW = "POST";
 
+  /** How long a refused body may keep arriving before the connection is closed on it. */
+  private static final long LINGER_MS = 5_000;
+
   private final HttpStatusMode statusMode;
 
   public FailureRenderer(HttpStatusMode statusMode) {
@@ -131,9 +134,37 @@ public final class FailureRenderer implements Handler<RoutingContext> {
         .onComplete(
             done -> {
               if (close) {
-                ctx.request().connection().close();
+                closeAfterAnswer(ctx);
               }
             });
+  }
+
+  /**
+   * Closes the connection after its answer. A client still sending the body it was refused for has
+   * it read and dropped first, for at most {@link #LINGER_MS}: closing on unread bytes makes the
+   * kernel reset the connection, and a reset destroys the answer the client has not read yet
+   * (nginx's "lingering close"). A client waiting for {@code 100 Continue} sends nothing more.
+   */
+  private static void closeAfterAnswer(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    boolean stillSending =
+        !request.isEnded()
+            && request.decoderResult().isSuccess()
+            && !request.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true);
+    if (!stillSending) {
+      request.connection().close();
+      return;
+    }
+    long linger = ctx.vertx().setTimer(LINGER_MS, id -> request.connection().close());
+    request
+        .handler(dropped -> {})
+        .exceptionHandler(broken -> {})
+        .endHandler(
+            ended -> {
+              ctx.vertx().cancelTimer(linger);
+              request.connection().close();
+            })
+        .resume();
   }
 
   private static boolean bodyUnread(HttpServerRequest request) {
