@@ -9,6 +9,7 @@ import dev.triggergate.engine.LaunchResult.Relayed;
 import dev.triggergate.engine.LaunchResult.Replayed;
 import dev.triggergate.engine.StartBatch;
 import dev.triggergate.engine.TriggerEngine;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
@@ -30,7 +31,16 @@ public final class Launch implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     StartBatch batch = ctx.get(RequestKeys.BATCH);
-    engine.launch(batch).onSuccess(result -> answer(ctx, batch, result)).onFailure(ctx::fail);
+    // Answering inside compose: an exception while answering fails the chain and reaches the
+    // renderer, instead of escaping to the event loop with the request left hanging.
+    engine
+        .launch(batch)
+        .compose(
+            result -> {
+              answer(ctx, batch, result);
+              return Future.succeededFuture();
+            })
+        .onFailure(ctx::fail);
   }
 
   private static void answer(RoutingContext ctx, StartBatch batch, LaunchResult result) {
