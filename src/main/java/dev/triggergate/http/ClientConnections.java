@@ -21,11 +21,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Vert.x has no public hook for the connection's Netty pipeline; {@link ConnectionBase} is the
  * class every Vert.x 5 connection extends, and the connection handler runs while the pipeline is
- * being built, before a single request byte is decoded, so the decoder can be swapped safely.
+ * being built, before a single request byte is decoded, so the decoder can be swapped safely
+ * (except with {@code server.h2c} on, see {@link #accept}).
  */
 public final class ClientConnections {
   /** The name Vert.x gives the HTTP/1.x request decoder in the pipeline. */
   private static final String HTTP_DECODER = "httpDecoder";
+
+  /** The name of Vert.x's handler that watches the first HTTP/1.x request for an h2c upgrade. */
+  private static final String H2C_UPGRADE = "h2c";
 
   private final HttpServerOptions options;
   private final GatewayConfig.Server server;
@@ -60,7 +64,10 @@ public final class ClientConnections {
     }
     connection.closeHandler(closed -> open.decrementAndGet());
     ChannelPipeline pipeline = ((ConnectionBase) connection).channelHandlerContext().pipeline();
-    if (pipeline.get(HTTP_DECODER) != null) {
+    // With cleartext HTTP/2 on, Vert.x creates an HTTP/1.x connection only after its first head
+    // was decoded (to see whether it asks for an upgrade): swapping the decoder then would lose
+    // the bytes it holds, so such connections keep Netty's decoder as Vert.x set it up.
+    if (pipeline.get(HTTP_DECODER) != null && pipeline.get(H2C_UPGRADE) == null) {
       pipeline.replace(
           HTTP_DECODER, HTTP_DECODER, new EdgeRequestDecoder(options, server.headTimeoutMs()));
     }

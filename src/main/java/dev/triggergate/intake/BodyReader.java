@@ -3,6 +3,7 @@ package dev.triggergate.intake;
 import dev.triggergate.api.ApiError;
 import dev.triggergate.api.ErrorCode;
 import dev.triggergate.config.GatewayConfig;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -173,14 +174,15 @@ public final class BodyReader implements Handler<RoutingContext> {
      * the budget counts what the heap really gives it.
      */
     private long capacityFor(long size) {
-      int capacity = ((BufferInternal) body).getByteBuf().capacity();
-      if (size <= capacity) {
+      // Vert.x hands out a slice of the readable bytes; the capacity is the buffer's below it.
+      ByteBuf buffer = ((BufferInternal) body).getByteBuf();
+      while (buffer.unwrap() != null) {
+        buffer = buffer.unwrap();
+      }
+      if (size <= buffer.capacity()) {
         return Math.max(size, reserved);
       }
-      return ((BufferInternal) body)
-          .getByteBuf()
-          .alloc()
-          .calculateNewCapacity((int) size, Integer.MAX_VALUE);
+      return buffer.alloc().calculateNewCapacity((int) size, Integer.MAX_VALUE);
     }
 
     private void refuse(ApiError error) {

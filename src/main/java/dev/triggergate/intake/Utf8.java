@@ -2,6 +2,7 @@ package dev.triggergate.intake;
 
 import dev.triggergate.api.ApiError;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -30,12 +31,14 @@ final class Utf8 {
    * @throws ApiError 400 when they are not UTF-8
    */
   static Scan check(ByteBuf bytes) {
-    int from = bytes.readerIndex();
-    int to = bytes.writerIndex();
+    // Bodies are read whole into heap buffers: the scan runs on the array itself.
+    byte[] array = bytes.hasArray() ? bytes.array() : ByteBufUtil.getBytes(bytes);
+    int from = bytes.hasArray() ? bytes.arrayOffset() + bytes.readerIndex() : 0;
+    int to = from + bytes.readableBytes();
     int firstNonAscii = -1;
     boolean escapes = false;
     for (int i = from; i < to; i++) {
-      byte b = bytes.getByte(i);
+      byte b = array[i];
       if (b < 0 && firstNonAscii < 0) {
         firstNonAscii = i;
       } else if (b == '\\') {
@@ -44,7 +47,7 @@ final class Utf8 {
     }
     if (firstNonAscii >= 0) {
       // Everything before was ASCII, so the decoder starts on a character's first byte.
-      decode(bytes.nioBuffer(firstNonAscii, to - firstNonAscii), firstNonAscii - from);
+      decode(ByteBuffer.wrap(array, firstNonAscii, to - firstNonAscii), firstNonAscii - from);
     }
     return new Scan(escapes);
   }

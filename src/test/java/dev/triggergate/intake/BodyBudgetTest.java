@@ -27,6 +27,8 @@ class BodyBudgetTest {
   void start() {
     gateway =
         TestGateway.start(
+            // The held requests below send their bodies only when told: no minimum body rate.
+            "body_min_bytes_per_second: 0",
             "limits: {body_max_bytes: "
                 + BUDGET
                 + ", body_with_files_max_bytes: "
