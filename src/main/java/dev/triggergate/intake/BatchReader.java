@@ -9,6 +9,9 @@ import dev.triggergate.validation.BatchSchema;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Turns a body into a {@link StartBatch}: decode (JSON or XML), find the token, check the schema
@@ -23,6 +26,7 @@ public final class BatchReader {
   private final XmlBody xml;
   private final long bodyMaxBytes;
   private final int maxItems;
+  private final List<String> integerFields;
 
   /**
    * @param bodyMaxBytes the cap for a body without files; the larger cap for bodies with files was
@@ -35,6 +39,7 @@ public final class BatchReader {
     this.schema = schema;
     this.json = new JsonBody(Math.max(bodyMaxBytes, maxBodyWithFilesBytes));
     this.xml = new XmlBody(schema.document());
+    this.integerFields = integerFields(schema.document());
     this.bodyMaxBytes = bodyMaxBytes;
     this.maxItems = maxItems;
   }
@@ -64,6 +69,7 @@ public final class BatchReader {
         throw ApiError.tooLarge();
       }
       String token = tokenOf(document, request);
+      requireIntegerLiterals(document);
       schema.check(document);
       JsonArray items = document.getJsonArray("data");
       if (maxItems > 0 && items.size() > maxItems) {
@@ -84,6 +90,32 @@ public final class BatchReader {
     } catch (ApiError error) {
       throw error.inFormat(format);
     }
+  }
+
+  /**
+   * JSON Schema counts {@code 8.0} and {@code 8e0} as integers, but they decode to a double, which
+   * holds integers exactly only up to 2^53 and is cut at 2^63: an integer field must be written as
+   * one, as Altcraft reads it into a 64-bit integer.
+   */
+  private void requireIntegerLiterals(JsonObject document) {
+    for (String field : integerFields) {
+      Object value = document.getValue(field);
+      if (value instanceof Double || value instanceof Float || value instanceof BigDecimal) {
+        throw ApiError.invalid(
+            "/" + field + ": must be an integer, without a fraction or exponent");
+      }
+    }
+  }
+
+  private static List<String> integerFields(JsonObject schema) {
+    List<String> fields = new ArrayList<>();
+    JsonObject properties = schema.getJsonObject("properties", new JsonObject());
+    for (String name : properties.fieldNames()) {
+      if ("integer".equals(properties.getJsonObject(name).getValue("type"))) {
+        fields.add(name);
+      }
+    }
+    return List.copyOf(fields);
   }
 
   private static boolean mentionsAttach(Buffer body) {
