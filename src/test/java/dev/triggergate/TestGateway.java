@@ -59,13 +59,32 @@ public final class TestGateway implements AutoCloseable {
 
   /** Starts a gateway with the given YAML (without a {@code server} section) on port 0. */
   public static TestGateway start(String yaml) {
+    return start("", yaml);
+  }
+
+  /**
+   * Starts a gateway on port 0 with more of the {@code server} section.
+   *
+   * @param server entries added to the {@code server} mapping in YAML flow style, e.g. {@code "h2c:
+   *     true, tls: {cert_chain: a.pem, key: b.pem}"}; empty for none
+   * @param yaml the rest of the configuration, without a {@code server} section
+   */
+  public static TestGateway start(String server, String yaml) {
     GatewayConfig config =
         ConfigLoader.parse(
-            "server: {host: 127.0.0.1, port: 0, event_loops: 2}\n"
+            "server: {host: 127.0.0.1, port: 0, event_loops: 2"
+                + (server.isEmpty() ? "" : ", " + server)
+                + "}\n"
                 + "access_log: {enabled: false}\n"
                 + yaml);
     Vertx vertx = Vertx.vertx();
-    return new TestGateway(vertx, GatewayVerticle.deploy(vertx, config).await());
+    try {
+      return new TestGateway(vertx, GatewayVerticle.deploy(vertx, config).await());
+    } catch (RuntimeException e) {
+      // A gateway that failed to start must not leave its event loops behind.
+      vertx.close().await();
+      throw e;
+    }
   }
 
   public static TestGateway sample() {
