@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
@@ -108,6 +109,9 @@ public final class ClientConnections {
       deadline = null;
       if (!ctx.channel().isWritable()) {
         stalled.increment();
+        // A reset, not a close: a close would still hand the kernel's send buffer (megabytes) to
+        // the client whenever it reads again; the connection must let go of it now.
+        ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
         ctx.channel().close();
       }
     }
