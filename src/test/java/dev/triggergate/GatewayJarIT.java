@@ -228,6 +228,24 @@ class GatewayJarIT {
     assertThat(statuses).containsExactly(Map.entry(200, 1));
   }
 
+  @Test
+  void budgetsThatCannotFitTheHeapAreWarnedAboutAtStartUp() throws Exception {
+    Path conf = dir.resolve("gateway.yaml");
+    Files.writeString(
+        conf,
+        "server: {host: 127.0.0.1, port: 0}\n"
+            + "limits: {max_in_flight_bytes: 200000000, max_decoding_bytes: 200000000}\n");
+
+    Gateway gateway = start(List.of("-Xmx256m"), conf);
+
+    assertThat(gateway.output())
+        .anyMatch(
+            line ->
+                line.contains("WARN")
+                    && line.contains("exceed three quarters of the heap")
+                    && line.contains("-Xmx762m"));
+  }
+
   private Gateway startOnSmallHeap() throws IOException, InterruptedException {
     Path conf = dir.resolve("gateway.yaml");
     Files.writeString(conf, "server: {host: 127.0.0.1, port: 0}\n");
