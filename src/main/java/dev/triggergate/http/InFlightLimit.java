@@ -2,6 +2,7 @@ package dev.triggergate.http;
 
 import dev.triggergate.api.ApiError;
 import dev.triggergate.api.ErrorCode;
+import dev.triggergate.api.RequestWork;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,7 +23,7 @@ public final class InFlightLimit implements Handler<RoutingContext> {
       throw ApiError.of(
           ErrorCode.SERVICE_UNAVAILABLE, "overloaded: " + max + " requests already in flight");
     }
-    ctx.addEndHandler(done -> inFlight.decrementAndGet());
+    RequestWork.releaseAtEnd(ctx, inFlight::decrementAndGet);
     ctx.next();
   }
 

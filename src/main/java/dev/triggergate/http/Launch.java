@@ -2,6 +2,7 @@ package dev.triggergate.http;
 
 import dev.triggergate.api.Envelope;
 import dev.triggergate.api.RequestKeys;
+import dev.triggergate.api.RequestWork;
 import dev.triggergate.dedup.Deduplication;
 import dev.triggergate.engine.LaunchResult;
 import dev.triggergate.engine.LaunchResult.Launched;
@@ -31,10 +32,13 @@ public final class Launch implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     StartBatch batch = ctx.get(RequestKeys.BATCH);
+    if (RequestWork.isOver(ctx)) {
+      // The client left before the launch: nothing was accepted, so nothing is launched.
+      return;
+    }
     // Answering inside compose: an exception while answering fails the chain and reaches the
     // renderer, instead of escaping to the event loop with the request left hanging.
-    engine
-        .launch(batch)
+    RequestWork.track(ctx, engine.launch(batch))
         .compose(
             result -> {
               answer(ctx, batch, result);

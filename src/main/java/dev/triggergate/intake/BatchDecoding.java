@@ -2,6 +2,7 @@ package dev.triggergate.intake;
 
 import dev.triggergate.api.ApiError;
 import dev.triggergate.api.RequestKeys;
+import dev.triggergate.api.RequestWork;
 import dev.triggergate.engine.StartBatch;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -55,14 +56,17 @@ public final class BatchDecoding implements Handler<RoutingContext> {
         .onFailure(ctx::fail);
   }
 
-  /** The tree lives until the answer is sent: its room returns when the request ends. */
+  /**
+   * The tree lives until the answer is sent, and a decode under way until it is done: its room
+   * returns when both are over.
+   */
   private Future<Void> holdUntilEnd(RoutingContext ctx, long estimate) {
-    if (ctx.response().closed() || ctx.response().ended()) {
+    if (RequestWork.isOver(ctx)) {
       // The client left while the body waited: its end handlers have run already.
       budget.give(estimate);
       return Future.failedFuture(ApiError.invalid("the connection closed before decoding"));
     }
-    ctx.addEndHandler(ended -> budget.give(estimate));
+    RequestWork.releaseAtEnd(ctx, () -> budget.give(estimate));
     return Future.succeededFuture();
   }
 
@@ -70,7 +74,8 @@ public final class BatchDecoding implements Handler<RoutingContext> {
     BodyKind kind = ctx.get(Admission.KIND);
     RequestFacts facts = ctx.get(Admission.FACTS);
     if (body.length() > offloadBytes) {
-      return vertx.executeBlocking(() -> reader.read(body, kind, facts), false);
+      return RequestWork.track(
+          ctx, vertx.executeBlocking(() -> reader.read(body, kind, facts), false));
     }
     try {
       return Future.succeededFuture(reader.read(body, kind, facts));

@@ -2,6 +2,7 @@ package dev.triggergate.intake;
 
 import dev.triggergate.api.ApiError;
 import dev.triggergate.api.ErrorCode;
+import dev.triggergate.api.RequestWork;
 import dev.triggergate.config.GatewayConfig;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.Handler;
@@ -46,6 +47,10 @@ public final class BodyReader implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    if (RequestWork.isOver(ctx)) {
+      // The client left while an earlier step waited (a rate limit's max_wait_ms).
+      return;
+    }
     HttpServerRequest request = ctx.request();
     long declared = declaredLength(request);
     if (declared > cap) {
@@ -57,11 +62,8 @@ public final class BodyReader implements Handler<RoutingContext> {
     // Whatever was taken comes back when the request ends, or the moment its connection closes.
     budget.take(Math.max(declared, 0));
     Reading reading = new Reading(ctx, declared);
-    ctx.addEndHandler(
-        ended -> {
-          reading.stopClock();
-          budget.give(reading.reserved);
-        });
+    ctx.addEndHandler(ended -> reading.stopClock());
+    RequestWork.releaseAtEnd(ctx, () -> budget.give(reading.reserved));
     // The server does not answer 100-continue by itself: the client sends the body only now that
     // the cheap refusals are behind us (RFC 9110 §10.1.1).
     if (request.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true)) {
