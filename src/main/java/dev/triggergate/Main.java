@@ -7,6 +7,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -16,6 +17,7 @@ public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
   private static final Path DEFAULT_CONF = Path.of("conf", "gateway.yaml");
   private static final int EXIT_CONFIG = 2;
+  private static final AtomicBoolean DRAINING = new AtomicBoolean();
 
   private Main() {}
 
@@ -90,6 +92,10 @@ public final class Main {
    * loop. Returns whether everything stopped in time.
    */
   private static boolean drain(Vertx vertx, GatewayConfig config) {
+    if (!DRAINING.compareAndSet(false, true)) {
+      // The signal's drain runs first; the JVM's shutdown hook then finds it done.
+      return true;
+    }
     LOG.info("draining: no new connections, finishing requests in flight");
     try {
       vertx

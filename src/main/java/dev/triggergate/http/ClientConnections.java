@@ -4,10 +4,12 @@ import dev.triggergate.config.GatewayConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.util.AttributeKey;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.impl.ConnectionBase;
@@ -31,6 +33,9 @@ public final class ClientConnections {
 
   /** The name of Vert.x's handler that watches the first HTTP/1.x request for an h2c upgrade. */
   private static final String H2C_UPGRADE = "h2c";
+
+  private static final AttributeKey<Boolean> CLOSING =
+      AttributeKey.valueOf(ClientConnections.class, "closing");
 
   private final HttpServerOptions options;
   private final GatewayConfig.Server server;
@@ -73,6 +78,28 @@ public final class ClientConnections {
           HTTP_DECODER, HTTP_DECODER, new EdgeRequestDecoder(options, server.headTimeoutMs()));
     }
     pipeline.addFirst(new WriteDeadline(server.writeTimeoutMs(), stalled));
+  }
+
+  /**
+   * Marks a connection whose answer says {@code Connection: close}: RFC 9112 §9.6 forbids
+   * processing any further request on it, and one may already be decoded behind this one.
+   */
+  static void markClosing(HttpConnection connection) {
+    channelOf(connection).attr(CLOSING).set(Boolean.TRUE);
+  }
+
+  /** Whether an earlier answer on this connection said it closes. */
+  static boolean isClosing(HttpConnection connection) {
+    return channelOf(connection).hasAttr(CLOSING);
+  }
+
+  /** Closes at once, with no answer: for requests that must not be processed at all. */
+  static void cut(HttpConnection connection) {
+    channelOf(connection).close();
+  }
+
+  private static Channel channelOf(HttpConnection connection) {
+    return ((ConnectionBase) connection).channel();
   }
 
   /** How many client connections are open now. */

@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import io.vertx.core.net.HostAndPort;
@@ -31,7 +32,10 @@ import java.util.concurrent.TimeUnit;
  * ApiError}, which the one renderer turns into the envelope.
  */
 final class EdgeRequestDecoder extends VertxHttpRequestDecoder {
+  private static final int CONTENT_LENGTH_LENGTH = HttpHeaderNames.CONTENT_LENGTH.length();
+
   private final long headTimeoutMs;
+  private int contentLengths;
   private ScheduledFuture<?> headDeadline;
   private boolean inMessage;
   private boolean expired;
@@ -82,9 +86,7 @@ final class EdgeRequestDecoder extends VertxHttpRequestDecoder {
     expired = true;
     // Vert.x answers an invalid message through the server's invalid-request handler and closes
     // the connection after it, which is exactly what a client too slow with its head gets.
-    DefaultFullHttpRequest timedOut =
-        new DefaultFullHttpRequest(
-            HttpVersion.HTTP_1_0, HttpMethod.GET, "/", Unpooled.EMPTY_BUFFER);
+    DefaultFullHttpRequest timedOut = invalidRequest();
     timedOut.setDecoderResult(
         DecoderResult.failure(
             ApiError.of(
@@ -124,7 +126,41 @@ final class EdgeRequestDecoder extends VertxHttpRequestDecoder {
     if (!isToken(initialLine[0])) {
       throw refusal("the method is not a token");
     }
+    contentLengths = 0;
     return super.createMessage(initialLine);
+  }
+
+  /**
+   * Counts {@code Content-Length} fields as Netty reads them: for HTTP/1.0 Netty keeps the first of
+   * several and drops the rest before anyone sees them (RFC 9112 §6.3 calls several invalid).
+   */
+  @Override
+  protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
+    AsciiString name = super.splitHeaderName(sb, start, length);
+    if (length == CONTENT_LENGTH_LENGTH
+        && HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)
+        && ++contentLengths > 1) {
+      throw refusal("more than one Content-Length");
+    }
+    return name;
+  }
+
+  /**
+   * Netty's stand-in for a request line it could not read is HTTP/1.0; the refusal is answered in
+   * the version this server speaks (RFC 9110 §6.2).
+   */
+  @Override
+  protected HttpMessage createInvalidMessage() {
+    return invalidRequest();
+  }
+
+  private static DefaultFullHttpRequest invalidRequest() {
+    DefaultFullHttpRequest request =
+        new DefaultFullHttpRequest(
+            HttpVersion.HTTP_1_1, HttpMethod.GET, "/", Unpooled.EMPTY_BUFFER);
+    // A Host, or vertx-web refuses it before the access log and metrics see it.
+    request.headers().set(HttpHeaderNames.HOST, "localhost");
+    return request;
   }
 
   private static ApiError versionRefusal(String version) {
@@ -184,11 +220,6 @@ final class EdgeRequestDecoder extends VertxHttpRequestDecoder {
         throw refusal("Transfer-Encoding other than chunked alone");
       }
     }
-    for (String length : lengths) {
-      if (!isDigits(length.trim())) {
-        throw refusal("Content-Length is not a number of bytes");
-      }
-    }
     List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
     // RFC 9112 §3.2: exactly one valid Host in HTTP/1.1; HTTP/1.0 may leave it out.
     if (hosts.size() > 1) {
@@ -200,15 +231,6 @@ final class EdgeRequestDecoder extends VertxHttpRequestDecoder {
     if (!hosts.isEmpty() && HostAndPort.parseAuthority(hosts.get(0).trim(), -1) == null) {
       throw refusal("the Host header is not a valid host[:port]");
     }
-  }
-
-  private static boolean isDigits(String text) {
-    for (int i = 0; i < text.length(); i++) {
-      if (text.charAt(i) < '0' || text.charAt(i) > '9') {
-        return false;
-      }
-    }
-    return !text.isEmpty();
   }
 
   private static ApiError refusal(String why) {

@@ -128,6 +128,7 @@ public final class FailureRenderer implements Handler<RoutingContext> {
             && ctx.request().version() != HttpVersion.HTTP_2;
     if (close) {
       response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+      ClientConnections.markClosing(ctx.request().connection());
     }
     response
         .end(Envelope.error(error, format))
@@ -168,9 +169,11 @@ public final class FailureRenderer implements Handler<RoutingContext> {
   }
 
   private static boolean bodyUnread(HttpServerRequest request) {
-    if (request.isEnded()) {
-      return false;
-    }
+    return !request.isEnded() && declaresBody(request);
+  }
+
+  /** Whether the head announces a body, by length or chunked. */
+  static boolean declaresBody(HttpServerRequest request) {
     String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
     return (length != null && !length.equals("0"))
         || request.headers().contains(HttpHeaders.TRANSFER_ENCODING, "chunked", true);

@@ -17,6 +17,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -123,6 +124,12 @@ public final class Pipeline {
    * query that does not decode is refused here once, so no later step meets it as an exception.
    */
   private void refuseMalformedHead(RoutingContext ctx) {
+    if (ctx.request().version() != HttpVersion.HTTP_2
+        && ClientConnections.isClosing(ctx.request().connection())) {
+      // Pipelined behind an answer that closes the connection: never processed (RFC 9112 §9.6).
+      ClientConnections.cut(ctx.request().connection());
+      return;
+    }
     if (ctx.request().decoderResult().isFailure()) {
       ctx.fail(ctx.request().decoderResult().cause());
       return;
@@ -131,6 +138,13 @@ public final class Pipeline {
       ctx.request().params();
     } catch (IllegalArgumentException undecodable) {
       ctx.fail(ApiError.invalid("malformed request: the query does not decode"));
+      return;
+    }
+    HttpMethod method = ctx.request().method();
+    if ((method == HttpMethod.GET || method == HttpMethod.HEAD)
+        && FailureRenderer.declaresBody(ctx.request())) {
+      // Only start_batch reads a body, under its deadline and rate: any other would be unbounded.
+      ctx.fail(ApiError.invalid("malformed request: a body on " + method.name()).closing());
       return;
     }
     ctx.next();

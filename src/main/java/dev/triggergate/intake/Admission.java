@@ -23,6 +23,13 @@ public final class Admission implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
+    // One token each, or the gateway and Altcraft could each pick a different one.
+    if (request.headers().getAll(HttpHeaders.AUTHORIZATION).size() > 1) {
+      throw ApiError.invalid("more than one Authorization header");
+    }
+    if (request.params().getAll("token").size() > 1) {
+      throw ApiError.invalid("more than one token in the query");
+    }
     ResponseFormat queryFormat = queryFormat(request.getParam("format"));
     ctx.put(RequestKeys.FORMAT, queryFormat);
     ctx.put(KIND, BodyKind.of(request.headers().getAll(HttpHeaders.CONTENT_TYPE)));

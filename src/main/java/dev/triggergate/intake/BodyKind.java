@@ -21,8 +21,11 @@ public enum BodyKind {
       throw ApiError.invalid("more than one Content-Type header");
     }
     String header = contentTypes.get(0);
-    String[] parts = header.split(";");
+    String[] parts = header.split(";", -1);
     String media = parts[0].trim().toLowerCase(Locale.ROOT);
+    if (media.isEmpty() && !header.isBlank()) {
+      throw ApiError.invalid("unsupported content type: parameters without a media type");
+    }
     for (int i = 1; i < parts.length; i++) {
       String param = parts[i].trim();
       int eq = param.indexOf('=');

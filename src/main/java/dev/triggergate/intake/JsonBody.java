@@ -67,7 +67,8 @@ final class JsonBody {
     byte[] array = readableArray(bytes);
     int offset = bytes.hasArray() ? bytes.arrayOffset() + bytes.readerIndex() : 0;
     try (JsonParser parser = factory.createParser(array, offset, bytes.readableBytes())) {
-      Tree tree = new Tree(parser, array, offset, scan.hasEscapes());
+      Tree tree =
+          new Tree(parser, array, offset, offset + bytes.readableBytes(), scan.hasEscapes());
       JsonToken first = parser.nextToken();
       if (first == null) {
         throw ApiError.invalid("malformed JSON: the body is empty");
@@ -103,15 +104,17 @@ final class JsonBody {
     private final JsonParser parser;
     private final byte[] array;
     private final int offset;
+    private final int limit;
     private final boolean escapes;
 
     /** Whether the walk is inside the top-level {@code attach} array. */
     private boolean inAttach;
 
-    Tree(JsonParser parser, byte[] array, int offset, boolean escapes) {
+    Tree(JsonParser parser, byte[] array, int offset, int limit, boolean escapes) {
       this.parser = parser;
       this.array = array;
       this.offset = offset;
+      this.limit = limit;
       this.escapes = escapes;
     }
 
@@ -130,8 +133,9 @@ final class JsonBody {
         case JsonTokenId.ID_STRING:
           return fileData ? fileData() : checked(parser.getText());
         case JsonTokenId.ID_NUMBER_INT:
-        case JsonTokenId.ID_NUMBER_FLOAT:
           return parser.getNumberValue();
+        case JsonTokenId.ID_NUMBER_FLOAT:
+          return finite(parser.getNumberValue());
         case JsonTokenId.ID_TRUE:
           return Boolean.TRUE;
         case JsonTokenId.ID_FALSE:
@@ -170,6 +174,17 @@ final class JsonBody {
     }
 
     /**
+     * {@code 1e400} is valid JSON but no double: it would become Infinity here and mean something
+     * else to every parser behind the gateway.
+     */
+    private static Number finite(Number number) {
+      if (number instanceof Double d && d.isInfinite()) {
+        throw ApiError.invalid("malformed JSON: a number out of the range of a double");
+      }
+      return number;
+    }
+
+    /**
      * A file's data URI: base64 text, plain ASCII without escapes, read from the body's bytes as
      * they are. Any other string there takes Jackson's way.
      */
@@ -179,10 +194,10 @@ final class JsonBody {
       if (start >= 0) {
         int from = offset + (int) start + 1;
         int end = from;
-        while (end < array.length && array[end] != '"' && array[end] != '\\' && array[end] > 0) {
+        while (end < limit && array[end] != '"' && array[end] != '\\' && array[end] > 0) {
           end++;
         }
-        if (end < array.length && array[end] == '"') {
+        if (end < limit && array[end] == '"') {
           // Left undecoded, the string is skipped by Jackson's next step, which still checks it.
           return new String(array, from, end - from, StandardCharsets.ISO_8859_1);
         }

@@ -399,6 +399,61 @@ class HostileInputTest {
     softly.assertAll();
   }
 
+  // ---- ambiguities a second parser could resolve differently ----
+
+  static Stream<Case> ambiguityCases() {
+    String hidden = post(HIDDEN_BATCH);
+    return Stream.of(
+        new Case(
+            "HTTP/1.0 with two different Content-Length headers (Netty keeps the first)",
+            requestLine(
+                    "POST",
+                    PATH,
+                    "HTTP/1.0",
+                    "Connection: keep-alive",
+                    json(),
+                    length(BATCH),
+                    "Content-Length: 200")
+                + BATCH
+                + hidden,
+            Expect.refusedThenCut(400)),
+        new Case(
+            "a batch pipelined behind a refusal that closes the connection",
+            head("PUT", PATH, "HTTP/1.1", json(), length(BATCH)) + BATCH + hidden,
+            Expect.refusedAndClosed(405)),
+        new Case(
+            "two Authorization headers",
+            post(BATCH, "Authorization: Bearer good", "Authorization: Bearer evil"),
+            Expect.refused(400)),
+        new Case(
+            "two tokens in the query",
+            head("POST", PATH + "?token=good&token=evil", "HTTP/1.1", json(), length(BATCH))
+                + BATCH,
+            Expect.refused(400)),
+        new Case(
+            "Content-Type: ;;; (parameters without a media type)",
+            head("POST", PATH, "HTTP/1.1", "Content-Type: ;;;", length(BATCH)) + BATCH,
+            Expect.refused(400)),
+        new Case(
+            "a GET with a body, which no route reads",
+            head("GET", "/health", "HTTP/1.1", length(BATCH)) + BATCH,
+            Expect.refusedAndClosed(400)),
+        jsonCase(
+            "1e400 as a custom field_value (no double holds it)",
+            "{\"token\":\"t\",\"trigger_id\":8,\"matching\":\"custom\",\"field_name\":\"x\","
+                + "\"data\":[{\"field_value\":1e400}]}"),
+        jsonCase(
+            "trigger_id 9223372036854775808e0 (an exponent, past 2^63)",
+            "{\"token\":\"t\",\"trigger_id\":9223372036854775808e0,"
+                + "\"data\":[{\"email\":\"a@example.com\"}]}"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("ambiguityCases")
+  void ambiguity(Case hostile) {
+    run(hostile);
+  }
+
   // ---- JSON bombs: every body is invalid, so 400 is the right answer whatever the bomb does ----
 
   static Stream<Case> jsonBombCases() {
@@ -658,6 +713,21 @@ class HostileInputTest {
           },
           0,
           status >= 500 ? status : 0);
+    }
+
+    /**
+     * Exactly one answer, the envelope with this status, then the close — whatever the answer's
+     * {@code Connection} says: Vert.x writes {@code keep-alive} to an HTTP/1.0 keep-alive client.
+     */
+    static Expect refusedThenCut(int status) {
+      return new Expect(
+          HostileInputTest::untilClosed,
+          exchange -> {
+            assertThat(exchange.responses()).as("exactly one answer: %s", exchange).hasSize(1);
+            assertEnvelope(exchange.first(), status);
+            assertClosed(exchange);
+          },
+          0);
     }
 
     /** As {@link #refusedAndClosed}, or closed without any answer. */
