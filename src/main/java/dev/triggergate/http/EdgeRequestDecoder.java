@@ -126,6 +126,10 @@ final class EdgeRequestDecoder extends VertxHttpRequestDecoder {
     if (!isToken(initialLine[0])) {
       throw refusal("the method is not a token");
     }
+    if (!isVisibleAscii(initialLine[1])) {
+      // RFC 3986: a URI is visible ASCII; anything else is percent-encoded by a real client.
+      throw refusal("the request target holds a control or non-ASCII character");
+    }
     contentLengths = 0;
     return super.createMessage(initialLine);
   }
@@ -174,6 +178,15 @@ final class EdgeRequestDecoder extends VertxHttpRequestDecoder {
         ? ApiError.of(ErrorCode.VERSION_NOT_SUPPORTED, "only HTTP/1.0 and HTTP/1.1 are served here")
             .closing()
         : refusal("the request line does not end in an HTTP version");
+  }
+
+  private static boolean isVisibleAscii(String target) {
+    for (int i = 0; i < target.length(); i++) {
+      if (target.charAt(i) <= ' ' || target.charAt(i) > '~') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean isToken(String method) {

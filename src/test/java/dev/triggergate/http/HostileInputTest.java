@@ -422,6 +422,10 @@ class HostileInputTest {
             head("PUT", PATH, "HTTP/1.1", json(), length(BATCH)) + BATCH + hidden,
             Expect.refusedAndClosed(405)),
         new Case(
+            "a control character in the request target",
+            head("GET", "/hea\u0001lth", "HTTP/1.1"),
+            Expect.refusedAndClosed(400)),
+        new Case(
             "two Authorization headers",
             post(BATCH, "Authorization: Bearer good", "Authorization: Bearer evil"),
             Expect.refused(400)),
