@@ -89,7 +89,8 @@ class TlsTest {
     certificate = SelfSignedCertificate.create("localhost");
     gateway =
         TestGateway.start(
-            ("tls: {cert_chain: '%s', key: '%s'},"
+            // Streams below hold their bodies until told: no minimum body rate may cut them.
+            ("body_min_bytes_per_second: 0, tls: {cert_chain: '%s', key: '%s'},"
                     + " http2: {max_concurrent_streams: %d, max_header_list_bytes: %d}")
                 .formatted(
                     certificate.certificatePath(),
