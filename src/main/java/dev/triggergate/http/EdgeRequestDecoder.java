@@ -61,8 +61,10 @@ final class EdgeRequestDecoder extends VertxHttpRequestDecoder {
     super.decode(ctx, buffer, out);
     for (int i = before; i < out.size(); i++) {
       Object decoded = out.get(i);
-      if (decoded instanceof HttpMessage) {
+      if (decoded instanceof HttpMessage message) {
         cancelHeadDeadline();
+        // After a refusal nothing on this connection is a request any more.
+        expired |= message.decoderResult().isFailure();
       }
       if (decoded instanceof LastHttpContent) {
         inMessage = false;
