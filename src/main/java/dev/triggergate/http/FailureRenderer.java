@@ -6,6 +6,7 @@ import dev.triggergate.api.ErrorCode;
 import dev.triggergate.api.RequestKeys;
 import dev.triggergate.api.ResponseFormat;
 import dev.triggergate.config.GatewayConfig.HttpStatusMode;
+import dev.triggergate.intake.BodyReader;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -144,14 +145,15 @@ public final class FailureRenderer implements Handler<RoutingContext> {
    * Closes the connection after its answer. A client still sending the body it was refused for has
    * it read and dropped first, for at most {@link #LINGER_MS}: closing on unread bytes makes the
    * kernel reset the connection, and a reset destroys the answer the client has not read yet
-   * (nginx's "lingering close"). A client waiting for {@code 100 Continue} sends nothing more.
+   * (nginx's "lingering close"). A client still waiting for {@code 100 Continue} sends nothing.
    */
   private static void closeAfterAnswer(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     boolean stillSending =
         !request.isEnded()
             && request.decoderResult().isSuccess()
-            && !request.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true);
+            && (ctx.get(BodyReader.CONTINUED) != null
+                || !request.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true));
     if (!stillSending) {
       request.connection().close();
       return;

@@ -23,6 +23,9 @@ public final class BodyReader implements Handler<RoutingContext> {
   /** Where the next steps find the body. */
   public static final String BODY = "tg.body";
 
+  /** Set (Boolean) once the client was told {@code 100 Continue}: its body is on its way. */
+  public static final String CONTINUED = "tg.continued";
+
   /** A chunked body starts this small; a declared one gets its whole length at once. */
   private static final int CHUNKED_INITIAL_CAPACITY = 1024;
 
@@ -68,6 +71,7 @@ public final class BodyReader implements Handler<RoutingContext> {
     // the cheap refusals are behind us (RFC 9110 §10.1.1).
     if (request.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true)) {
       request.response().writeContinue();
+      ctx.put(CONTINUED, Boolean.TRUE);
     }
     reading.start();
   }
