@@ -102,11 +102,6 @@ public final class ClientConnections {
     return ((ConnectionBase) connection).channel();
   }
 
-  /** How many client connections are open now. */
-  public int open() {
-    return open.get();
-  }
-
   /**
    * Closes a connection whose socket stays unwritable — its send buffer full because the client
    * reads nothing — for longer than the write timeout. A slow reader that keeps taking bytes turns
