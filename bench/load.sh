@@ -9,6 +9,8 @@
 #          limited   the same with two local rate policies the load never exhausts
 #          nginx     nginx proxy_pass (bench/nginx.conf) with keep-alive to a bare server
 #          upstream  the fat jar on the upstream engine, forwarding to a bare server
+#          baseline  the same with another build's jar, named by BASELINE_JAR (e.g. one built from
+#                    an earlier commit): old and new side by side in one run
 #          forwarder a plain Vert.x forwarder (no checks) to a bare server: the floor for upstream
 #          socket    the same, writing to pooled NetSockets by hand: the floor for any Vert.x proxy
 #
@@ -19,6 +21,7 @@
 # Usage: bench/load.sh
 # Environment: DURATION (20s), WARMUP (5s, 0 to skip), CONNECTIONS (64), THREADS (2), ROUNDS (2),
 #              SKIP_BUILD (0; 1 reuses target/ from a previous run), TARGETS ("gateway bare"),
+#              BASELINE_JAR (for the baseline target),
 #              RATE (unset; a number of requests/s, or auto), RATE_TARGETS ("nginx upstream"),
 #              JAVA_OPTS (more JVM flags for the Java servers, e.g. a GC log per process:
 #              JAVA_OPTS='-Xlog:gc:file=/tmp/gc-%p.log').
@@ -44,6 +47,10 @@ HEAP=(-Xms1g -Xmx1g -XX:+AlwaysPreTouch "${JAVA_OPTS[@]}")
 tools=(wrk curl python3 java mvn)
 if [[ " ${TARGETS[*]} ${RATE:+${RATE_TARGETS[*]}} " == *" nginx "* ]]; then
   tools+=(nginx)
+fi
+if [[ " ${TARGETS[*]} " == *" baseline "* && ! -f ${BASELINE_JAR:-} ]]; then
+  echo "load.sh: the baseline target needs BASELINE_JAR, the path of another build's jar" >&2
+  exit 1
 fi
 for tool in "${tools[@]}"; do
   if ! command -v "$tool" >/dev/null; then
@@ -161,14 +168,23 @@ start_socket() {
   start_bench_forwarder SocketForwarder "$@"
 }
 
-start_upstream() {
-  local port=$1 log=$2
+# The upstream engine of a jar in front of a fresh bare server.
+start_upstream_jar() {
+  local jar=$1 port=$2 log=$3
   start_backend "$log"
   TG_SERVER__HOST=127.0.0.1 TG_SERVER__PORT=$port TG_ACCESS_LOG__ENABLED=false \
     TG_ENGINE__TYPE=upstream TG_ENGINE__UPSTREAM__URLS="http://127.0.0.1:$backend_port" \
-    java "${HEAP[@]}" -jar target/trigger-gateway.jar >"$log" 2>&1 &
+    java "${HEAP[@]}" -jar "$jar" >"$log" 2>&1 &
   server_pid=$!
   wait_ready "http://127.0.0.1:$port/ready" "$log"
+}
+
+start_upstream() {
+  start_upstream_jar target/trigger-gateway.jar "$@"
+}
+
+start_baseline() {
+  start_upstream_jar "$BASELINE_JAR" "$@"
 }
 
 # Converts a wrk latency ("812.00us", "1.23ms", "1.02s") to milliseconds.
@@ -293,11 +309,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b == 0 ? 0 : a / b) }
 # Each target against the bare server, the rate-limited gateway against the plain one, and the
 # upstream engine against nginx and the plain forwarder.
 for pair in gateway/bare limited/bare limited/gateway nginx/bare upstream/bare upstream/nginx \
-  upstream/forwarder forwarder/nginx; do
+  upstream/forwarder forwarder/nginx upstream/baseline baseline/nginx socket/nginx; do
   a=${pair%/*} b=${pair#*/}
   if [[ -n ${med[$a.3]:-} && -n ${med[$b.3]:-} ]]; then
-    printf '%-16s %12s %10s %10s\n' "ratio $pair" "$(ratio "${med[$a.3]}" "${med[$b.3]}")" \
-      "$(ratio "${med[$a.4]}" "${med[$b.4]}")" "$(ratio "${med[$a.5]}" "${med[$b.5]}")"
+    printf '%-16s %12s %10s %10s %8s %8s\n' "ratio $pair" "$(ratio "${med[$a.3]}" "${med[$b.3]}")" \
+      "$(ratio "${med[$a.4]}" "${med[$b.4]}")" "$(ratio "${med[$a.5]}" "${med[$b.5]}")" "" \
+      "$(ratio "${med[$a.7]}" "${med[$b.7]}")"
   fi
 done
 

@@ -144,12 +144,13 @@ public final class ConfigLoader {
     Limits limits = limits(root.object("limits"));
     Errors errors = errors(root.object("errors"));
     Engine engine = engine(root.object("engine"));
-    if (engine.type() == EngineType.UPSTREAM
-        && server.idleTimeoutMs() <= engine.upstream().responseTimeoutMs()) {
+    long longestWaitMs = engine.upstream().longestWaitMs();
+    if (engine.type() == EngineType.UPSTREAM && server.idleTimeoutMs() <= longestWaitMs) {
       // The idle timer also runs while a request waits for its answer, and nothing moves then.
       throw new ConfigException(
-          "server.idle_timeout_ms: more than engine.upstream.response_timeout_ms ("
-              + engine.upstream().responseTimeoutMs()
+          "server.idle_timeout_ms: more than engine.upstream's pool_wait_timeout_ms +"
+              + " connect_timeout_ms + exchange_timeout_ms ("
+              + longestWaitMs
               + "), or a client waiting for a slow answer is cut off; got "
               + server.idleTimeoutMs());
     }
@@ -286,11 +287,21 @@ public final class ConfigLoader {
     if (trustStore != null && !Files.isReadable(Path.of(trustStore))) {
       throw node.invalid("trust_store", "a readable file, got \"" + trustStore + "\"");
     }
+    long responseTimeoutMs = node.integer("response_timeout_ms", 30_000, 1, 3_600_000);
+    long exchangeTimeoutMs = node.integer("exchange_timeout_ms", 50_000, 1, 3_600_000);
+    if (exchangeTimeoutMs < responseTimeoutMs) {
+      throw node.invalid(
+          "exchange_timeout_ms",
+          "at least response_timeout_ms (" + responseTimeoutMs + "), got " + exchangeTimeoutMs);
+    }
     Upstream upstream =
         new Upstream(
             List.copyOf(urls),
             node.integer("connect_timeout_ms", 2_000, 1, 3_600_000),
-            node.integer("response_timeout_ms", 30_000, 1, 3_600_000),
+            node.integer("pool_wait_timeout_ms", 1_000, 1, 3_600_000),
+            responseTimeoutMs,
+            node.integer("read_idle_timeout_ms", 10_000, 1, 3_600_000),
+            exchangeTimeoutMs,
             (int) node.integer("pool_size", 64, 1, 100_000),
             node.integer("pool_idle_timeout_ms", 30_000, 100, 3_600_000),
             node.bool("http2", false),

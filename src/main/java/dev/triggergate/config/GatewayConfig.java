@@ -116,6 +116,13 @@ public record GatewayConfig(
    *
    * @param urls base URLs of the Altcraft servers, used in turn; a base path is put before the
    *     request's path
+   * @param connectTimeoutMs to open a connection (TCP and TLS)
+   * @param poolWaitTimeoutMs how long a request waits for a pooled connection while all are busy
+   *     (then 503; the host stays in rotation)
+   * @param responseTimeoutMs from the request written to the answer's head (then 504)
+   * @param readIdleTimeoutMs the longest gap between two reads of the answer while the gateway is
+   *     reading; a client holding a streamed answer back does not count
+   * @param exchangeTimeoutMs from the request written to the answer's last byte
    * @param poolSize keep-alive connections per host and event loop
    * @param poolIdleTimeoutMs how long an unused connection stays in the pool; keep it below the
    *     upstream's keep-alive timeout so that a socket the upstream is closing is never reused
@@ -127,14 +134,23 @@ public record GatewayConfig(
   public record Upstream(
       List<String> urls,
       long connectTimeoutMs,
+      long poolWaitTimeoutMs,
       long responseTimeoutMs,
+      long readIdleTimeoutMs,
+      long exchangeTimeoutMs,
       int poolSize,
       long poolIdleTimeoutMs,
       boolean http2,
       String trustStore,
       String trustStorePassword,
       int bufferAnswerBytes,
-      Breaker breaker) {}
+      Breaker breaker) {
+
+    /** The longest a client may wait without a byte: a pool wait, a connect, then the exchange. */
+    public long longestWaitMs() {
+      return poolWaitTimeoutMs + connectTimeoutMs + exchangeTimeoutMs;
+    }
+  }
 
   /**
    * When a host stops getting traffic. It is ejected after {@code connectFailures} failed connects

@@ -31,8 +31,16 @@ public sealed interface LaunchResult {
    * @param head the start of the body, or all of it when {@code rest} is null
    * @param rest the remainder of the body, paused until the gateway pipes it, or null
    */
-  record Relayed(int status, MultiMap headers, Buffer head, ReadStream<Buffer> rest)
-      implements LaunchResult {}
+  record Relayed(int status, MultiMap headers, Buffer head, Rest rest) implements LaunchResult {}
+
+  /**
+   * The rest of an answer too long to buffer. Whoever takes it either reads it to its end or
+   * abandons it, so the exchange behind it never waits for a reader that is gone.
+   */
+  interface Rest extends ReadStream<Buffer> {
+    /** Gives the rest up (the client left): the exchange ends and its connection is closed. */
+    void abandon();
+  }
 
   /**
    * The batch repeats an earlier request id: nothing was launched, the earlier answer is given

@@ -15,6 +15,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Map;
 
@@ -63,6 +64,13 @@ public final class Launch implements Handler<RoutingContext> {
   }
 
   private static void relay(RoutingContext ctx, Relayed answer) {
+    if (ctx.response().closed()) {
+      // The client left while the upstream answered: nobody will read the rest.
+      if (answer.rest() != null) {
+        answer.rest().abandon();
+      }
+      return;
+    }
     HttpServerResponse response = ctx.response().setStatusCode(answer.status());
     MultiMap ours = response.headers();
     for (Map.Entry<String, String> header : answer.headers()) {
@@ -82,19 +90,30 @@ public final class Launch implements Handler<RoutingContext> {
       response.end(answer.head());
       return;
     }
-    if (!ours.contains(HttpHeaders.CONTENT_LENGTH)) {
+    // The length of a streamed answer is not known here yet: it goes chunked, or, to an HTTP/1.0
+    // client, which has no chunks, until the connection closes.
+    boolean untilClose = ctx.request().version() == HttpVersion.HTTP_1_0;
+    if (!untilClose) {
       response.setChunked(true);
     }
     response.write(answer.head());
     // A break-off after the head was sent cannot become an envelope any more: close the connection
     // instead of ending the answer, so the client sees a truncated reply, not a complete-looking
-    // one.
+    // one. A client that left gives the rest up, so the upstream's connection is not held for it.
     answer
         .rest()
         .pipe()
         .endOnFailure(false)
         .to(response)
-        .onFailure(broken -> ctx.request().connection().close());
+        .onComplete(
+            piped -> {
+              if (piped.failed()) {
+                answer.rest().abandon();
+              }
+              if (piped.failed() || untilClose) {
+                ctx.request().connection().close();
+              }
+            });
   }
 
   private static boolean isRateLimitField(String name) {

@@ -25,7 +25,20 @@ class ConfigLoaderTest {
                         + "engine: {type: upstream, upstream: {urls: [http://a:1]}}"))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith(
-            "server.idle_timeout_ms: more than engine.upstream.response_timeout_ms (30000)");
+            "server.idle_timeout_ms: more than engine.upstream's pool_wait_timeout_ms +"
+                + " connect_timeout_ms + exchange_timeout_ms (53000)");
+  }
+
+  @Test
+  void theExchangeDeadlineCannotCutTheWaitForTheHeadShort() {
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.parse(
+                    "engine: {type: upstream, upstream: {urls: [http://a:1],"
+                        + " response_timeout_ms: 5000, exchange_timeout_ms: 4000}}"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(
+            "engine.upstream.exchange_timeout_ms: at least response_timeout_ms (5000), got 4000");
   }
 
   @Test

@@ -95,19 +95,19 @@ final class ForwardedHeaders {
     }
   }
 
-  /** The upstream answer's headers that go on to the client, in a map of their own. */
-  static MultiMap fromUpstream(MultiMap in) {
-    return dropHopByHop(HttpHeaders.headers().addAll(in));
-  }
-
-  /** Takes the hop-by-hop headers out of an answer's own header map; returns it. */
-  static MultiMap dropHopByHop(MultiMap headers) {
+  /**
+   * Takes out of an answer's own header map what is not the client's: the hop-by-hop fields and the
+   * framing, which the gateway decides on its own connection (RFC 9112 §6.3: the whole answer goes
+   * with its length, a streamed one chunked); returns the map.
+   */
+  static MultiMap dropFraming(MultiMap headers) {
     for (String name : connectionOptions(headers)) {
       headers.remove(name);
     }
     for (String name : HOP_BY_HOP) {
       headers.remove(name);
     }
+    headers.remove(HttpHeaders.CONTENT_LENGTH);
     return headers;
   }
 

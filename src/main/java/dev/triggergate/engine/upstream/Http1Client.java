@@ -1,38 +1,41 @@
 package dev.triggergate.engine.upstream;
 
 import dev.triggergate.config.GatewayConfig.Upstream;
-import dev.triggergate.engine.LaunchResult.Relayed;
 import dev.triggergate.engine.StartBatch;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.impl.headers.HeadersMultiMap;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.TrustOptions;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * HTTP/1.1 to the upstream written straight to pooled TCP (or TLS) connections: one request is one
- * write of head and body, one answer is parsed as it arrives. Vert.x's {@code HttpClient} does the
- * same with a request object, a response object, a stream, timers and several futures per exchange:
- * about 16 µs more CPU per forwarded batch than writing the bytes by hand (BENCHMARKS.md). Each
- * event loop keeps its own pools, so a request and its connection always share a thread.
+ * HTTP/1.1 to the upstream over pooled TCP (or TLS) connections, each framed by Netty's HTTP codec.
+ * Vert.x's {@code HttpClient} runs the same codec, and adds a request object, a response object, a
+ * stream and several futures per exchange: measurably more CPU per forwarded batch (BENCHMARKS.md).
+ * Each event loop keeps its own pools, so a request and its connection always share a thread.
  */
 final class Http1Client implements UpstreamClient {
-  /** Bodies up to this size go out in one write with the head; larger ones are not copied. */
-  private static final int COPIED_BODY_BYTES = 64 * 1024;
-
   private final Vertx vertx;
   private final Upstream config;
+  private final Exchange.Limits limits;
   private final NetClient client;
 
   Http1Client(Vertx vertx, Upstream config, TrustOptions trust) {
     this.vertx = vertx;
     this.config = config;
+    this.limits = Exchange.Limits.of(config);
     NetClientOptions options =
         new NetClientOptions()
             .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.connectTimeoutMs()))
@@ -45,37 +48,37 @@ final class Http1Client implements UpstreamClient {
   }
 
   @Override
-  public Future<Relayed> send(UpstreamHost host, StartBatch batch) {
-    Buffer head = head(host, batch);
-    Buffer body = batch.body();
-    Buffer[] request =
-        body.length() <= COPIED_BODY_BYTES
-            ? new Buffer[] {head.appendBuffer(body)}
-            : new Buffer[] {head, body};
-    return pool(host).acquire().compose(connection -> connection.send(request));
+  public Exchange send(UpstreamHost host, StartBatch batch) {
+    Exchange exchange = new Exchange(host, limits);
+    pool(host)
+        .acquire()
+        .onComplete(
+            acquired -> {
+              if (acquired.succeeded()) {
+                acquired.result().send(exchange, request(host, batch));
+              } else {
+                Outcome.UpstreamFailure failure = (Outcome.UpstreamFailure) acquired.cause();
+                exchange.fail(failure.outcome(), failure.getCause());
+              }
+            });
+    return exchange;
   }
 
-  /**
-   * The request's head as it goes on the wire (RFC 9112 §3); the body follows, framed by its
-   * length.
-   */
-  private static Buffer head(UpstreamHost host, StartBatch batch) {
+  /** The request as the codec writes it (RFC 9112 §3): the body goes whole, with its length. */
+  private static FullHttpRequest request(UpstreamHost host, StartBatch batch) {
     Buffer body = batch.body();
-    StringBuilder head = new StringBuilder(512);
-    head.append("POST ")
-        .append(host.uri(batch.origin().uri()))
-        .append(" HTTP/1.1\r\nHost: ")
-        .append(host.authority())
-        .append("\r\n");
-    ForwardedHeaders.toUpstream(
-        batch.origin(),
-        batch.requestId(),
-        (name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
-    head.append("Content-Length: ").append(body.length()).append("\r\n\r\n");
-    // Header bytes arrived as ISO-8859-1 characters, one per byte: they leave as the same bytes.
-    byte[] bytes = head.toString().getBytes(StandardCharsets.ISO_8859_1);
-    int room = body.length() <= COPIED_BODY_BYTES ? body.length() : 0;
-    return Buffer.buffer(bytes.length + room).appendBytes(bytes);
+    // The client's fields were checked by the gateway's own decoder on the way in.
+    HeadersMultiMap headers = HeadersMultiMap.caseInsensitive();
+    headers.add(HttpHeaderNames.HOST, host.authority());
+    ForwardedHeaders.toUpstream(batch.origin(), batch.requestId(), headers::add);
+    headers.add(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length()));
+    return new DefaultFullHttpRequest(
+        HttpVersion.HTTP_1_1,
+        HttpMethod.POST,
+        host.uri(batch.origin().uri()),
+        ((BufferInternal) body).getByteBuf(),
+        headers,
+        EmptyHttpHeaders.INSTANCE);
   }
 
   /** This event loop's pool for the host. */
@@ -97,11 +100,8 @@ final class Http1Client implements UpstreamClient {
                   .setPort(host.port())
                   .setSsl(host.ssl())
                   .setSniServerName(host.ssl() ? host.host() : null),
-              config.poolSize(),
-              config.connectTimeoutMs(),
-              config.poolIdleTimeoutMs(),
-              config.responseTimeoutMs(),
-              config.bufferAnswerBytes());
+              config,
+              ExchangeClock.of(vertx, limits));
       pools.put(host, pool);
     }
     return pool;

@@ -1,51 +1,95 @@
 package dev.triggergate.engine.upstream;
 
-import dev.triggergate.engine.LaunchResult.Relayed;
-import io.vertx.core.Future;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Promise;
-import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.impl.headers.HeadersMultiMap;
+import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetSocket;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
 
 /**
- * One keep-alive HTTP/1.1 connection to an upstream host, carrying one exchange at a time: writes a
- * request, reads its answer with a {@link ResponseParser}, and hands the connection back to its
- * {@link Http1Pool} when the answer is complete and the connection may carry another. Everything
- * runs on the event loop that opened it.
+ * One keep-alive HTTP/1.1 connection to an upstream host, carrying one exchange at a time. Netty's
+ * {@link HttpClientCodec} frames the request and parses the answer (RFC 9112: message framing,
+ * chunked coding, header syntax, a {@code Content-Length} beside {@code Transfer-Encoding}
+ * dropped); this class only decides what the decoded answer means for the exchange, and hands the
+ * connection back to its {@link Http1Pool} when the answer is complete and it may carry another.
+ * Everything runs on the event loop that opened it.
  */
-final class Http1Connection implements ResponseParser.Listener {
-  private final NetSocket socket;
+final class Http1Connection implements Exchange.Wire {
+  /** Answer headers go straight into Vert.x's map, validated as Netty's own would be. */
+  private static final HttpHeadersFactory VERTX_HEADERS =
+      new HttpHeadersFactory() {
+        @Override
+        public io.netty.handler.codec.http.HttpHeaders newHeaders() {
+          return HeadersMultiMap.httpHeaders();
+        }
+
+        @Override
+        public io.netty.handler.codec.http.HttpHeaders newEmptyHeaders() {
+          return HeadersMultiMap.httpHeaders();
+        }
+      };
+
+  /** Altcraft's heads are a few hundred bytes; Netty's default initial line limit stays. */
+  private static final int MAX_ANSWER_HEADER_BYTES = 16 * 1024;
+
+  /**
+   * Body parts are copied off the decoder's buffer one by one: fewer, larger ones for a long
+   * answer.
+   */
+  private static final int MAX_PART_BYTES = 64 * 1024;
+
+  private final NetSocketInternal socket;
   private final Http1Pool pool;
-  private final long timeoutNanos;
-  private final int bufferBytes;
-  private final ResponseParser parser = new ResponseParser(this);
+  private final ExchangeClock clock;
   private Exchange exchange;
   private boolean usable = true;
+  private boolean reusable;
+
+  /** Inside a 1xx interim answer, whose (empty) end is not the exchange's. */
+  private boolean interim;
+
+  private Throwable failure;
   long idleSinceNanos;
 
-  Http1Connection(NetSocket socket, Http1Pool pool, long timeoutMs, int bufferBytes) {
-    this.socket = socket;
+  Http1Connection(NetSocket socket, Http1Pool pool, ExchangeClock clock) {
+    this.socket = (NetSocketInternal) socket;
     this.pool = pool;
-    this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-    this.bufferBytes = bufferBytes;
-    socket.handler(this::read);
-    // The end of the bytes comes in order after the last of them, even while reading is paused.
-    socket.endHandler(end -> upstreamClosed());
-    socket.closeHandler(closed -> pool.closed(this));
-    // A reset or a failed write closes the socket; the end handler then fails the exchange.
-    socket.exceptionHandler(failure -> socket.close());
+    this.clock = clock;
+    HttpDecoderConfig decoder =
+        new HttpDecoderConfig()
+            .setMaxHeaderSize(MAX_ANSWER_HEADER_BYTES)
+            .setMaxChunkSize(MAX_PART_BYTES)
+            .setHeadersFactory(VERTX_HEADERS)
+            .setTrailersFactory(VERTX_HEADERS);
+    ChannelPipeline pipeline = this.socket.channelHandlerContext().pipeline();
+    pipeline.addBefore("handler", "codec", new HttpClientCodec(decoder, false, false));
+    this.socket.messageHandler(this::read);
+    this.socket.exceptionHandler(cause -> failure = cause);
+    // Messages the decoder made from the last bytes come before the close, even when paused.
+    this.socket.closeHandler(closed -> closed());
   }
 
-  /** Writes a whole request, in the parts given, and answers with the start of its answer. */
-  Future<Relayed> send(Buffer[] request) {
-    Exchange sent = new Exchange();
+  /** Writes a whole request for {@code sent}, whose answer is read on this connection. */
+  void send(Exchange sent, HttpRequest request) {
     exchange = sent;
-    parser.expectAnswer();
-    for (Buffer part : request) {
-      socket.write(part);
-    }
-    return sent.answer.future();
+    reusable = true;
+    interim = false;
+    sent.sent(this, clock);
+    socket.writeMessage(request);
   }
 
   boolean usable() {
@@ -57,49 +101,105 @@ final class Http1Connection implements ResponseParser.Listener {
     socket.close();
   }
 
-  void pauseReading() {
+  @Override
+  public void pause() {
     socket.pause();
   }
 
-  void resumeReading() {
+  @Override
+  public void resume() {
     socket.resume();
   }
 
   @Override
-  public void head(int status, MultiMap headers) {
-    exchange.status = status;
-    exchange.headers = ForwardedHeaders.dropHopByHop(headers);
+  public void abort() {
+    exchange = null;
+    close();
   }
 
-  @Override
-  public void body(Buffer part) {
-    Exchange current = exchange;
-    if (current.rest != null) {
-      current.rest.push(part);
+  private void read(Object message) {
+    try {
+      if (exchange == null) {
+        // Bytes nobody asked for: whatever follows on this connection cannot be trusted.
+        close();
+      } else if (message instanceof HttpResponse response) {
+        head(response);
+      } else if (message instanceof HttpContent content) {
+        content(content);
+      } else {
+        fail(Outcome.MALFORMED, null);
+      }
+    } catch (RuntimeException bug) {
+      fail(Outcome.GATEWAY_ERROR, bug);
+    } finally {
+      ReferenceCountUtil.release(message);
+    }
+  }
+
+  private void head(HttpResponse response) {
+    DecoderResult decoded = response.decoderResult();
+    if (decoded.isFailure()) {
+      fail(Outcome.MALFORMED, decoded.cause());
       return;
     }
-    current.append(part);
-    if (current.head.length() > bufferBytes) {
-      current.rest = new AnswerStream(this);
-      pauseReading();
-      current.answer.complete(
-          new Relayed(current.status, current.headers, current.head, current.rest));
+    int status = response.status().code();
+    HttpVersion version = response.protocolVersion();
+    if (status < 100 || status > 599 || !isHttp1(version)) {
+      fail(Outcome.MALFORMED, null);
+      return;
+    }
+    if (status == 101) {
+      // An upgrade nobody asked for: what follows is no longer HTTP/1.1.
+      fail(Outcome.UNRELAYABLE, null);
+      return;
+    }
+    if (status < 200) {
+      interim = true;
+      return;
+    }
+    MultiMap headers = (MultiMap) response.headers();
+    List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+    if (!codings.isEmpty() && !isChunkedAlone(codings)) {
+      // The decoder took the chunks off, but under them the body is still coded (gzip, ...):
+      // relaying it would hand the client bytes no header describes.
+      fail(Outcome.UNRELAYABLE, null);
+      return;
+    }
+    // Framed by length or chunks, and kept alive, or else it ends when the upstream closes.
+    reusable =
+        HttpUtil.isKeepAlive(response)
+            && (!codings.isEmpty()
+                || headers.contains(HttpHeaderNames.CONTENT_LENGTH)
+                || status == 204
+                || status == 304);
+    exchange.head(status, ForwardedHeaders.dropFraming(headers));
+  }
+
+  private void content(HttpContent content) {
+    DecoderResult decoded = content.decoderResult();
+    if (decoded.isFailure()) {
+      fail(Outcome.MALFORMED, decoded.cause());
+      return;
+    }
+    boolean last = content instanceof LastHttpContent;
+    if (interim) {
+      interim = !last;
+      return;
+    }
+    if (content.content().isReadable()) {
+      exchange.content(BufferInternal.safeBuffer(content.content().retain()));
+    }
+    if (last && exchange != null) {
+      end();
     }
   }
 
-  @Override
-  public void end(boolean reusable) {
+  private void end() {
     Exchange done = exchange;
     exchange = null;
-    if (done.rest != null) {
-      // The stream may have paused reading; the next exchange must start with it running.
-      resumeReading();
-      done.rest.end();
-    } else {
-      done.answer.complete(
-          new Relayed(
-              done.status, done.headers, done.head == null ? Buffer.buffer() : done.head, null));
-    }
+    // The rest may have paused reading; the next exchange must start with it running.
+    socket.resume();
+    done.end();
     if (reusable && usable) {
       pool.release(this);
     } else {
@@ -107,70 +207,30 @@ final class Http1Connection implements ResponseParser.Listener {
     }
   }
 
-  private void read(Buffer bytes) {
-    if (exchange != null) {
-      exchange.lastReadNanos = System.nanoTime();
-    }
-    try {
-      parser.read(bytes);
-    } catch (ResponseParser.NotHttp notHttp) {
-      fail(Outcome.NOT_HTTP);
-    }
-  }
-
-  private void upstreamClosed() {
+  private void closed() {
     usable = false;
-    if (exchange != null && !parser.closed()) {
-      fail(Outcome.CLOSED);
+    pool.closed(this);
+    Exchange broken = exchange;
+    exchange = null;
+    if (broken != null) {
+      broken.closed(failure);
     }
   }
 
-  /**
-   * Called by the pool's clock: after the response timeout without a byte of the answer, the
-   * exchange is given up, and so is the connection (a late answer must never be read as the next
-   * one's).
-   */
-  void expireIfSilent(long now) {
-    if (exchange != null && now - exchange.lastReadNanos >= timeoutNanos) {
-      fail(Outcome.TIMEOUT);
-    }
-  }
-
-  private void fail(Outcome outcome) {
+  private void fail(Outcome outcome, Throwable cause) {
     Exchange failed = exchange;
     exchange = null;
     close();
-    if (failed == null) {
-      return;
-    }
-    if (failed.rest != null) {
-      failed.rest.fail(outcome.failure());
-    } else {
-      failed.answer.fail(outcome.failure());
+    if (failed != null) {
+      failed.fail(outcome, cause);
     }
   }
 
-  /** One request and the answer read so far. */
-  private static final class Exchange {
-    final Promise<Relayed> answer = Promise.promise();
-    long lastReadNanos = System.nanoTime();
-    int status;
-    MultiMap headers;
-    Buffer head;
-    boolean owned;
-    AnswerStream rest;
+  private static boolean isHttp1(HttpVersion version) {
+    return version == HttpVersion.HTTP_1_1 || version == HttpVersion.HTTP_1_0;
+  }
 
-    /** The usual single-part answer is kept as it came, without a copy. */
-    void append(Buffer part) {
-      if (head == null) {
-        head = part;
-        return;
-      }
-      if (!owned) {
-        head = Buffer.buffer(head.length() + part.length()).appendBuffer(head);
-        owned = true;
-      }
-      head.appendBuffer(part);
-    }
+  private static boolean isChunkedAlone(List<String> codings) {
+    return codings.size() == 1 && codings.get(0).trim().equalsIgnoreCase("chunked");
   }
 }

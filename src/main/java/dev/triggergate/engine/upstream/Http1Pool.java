@@ -1,62 +1,52 @@
 package dev.triggergate.engine.upstream;
 
+import dev.triggergate.config.GatewayConfig.Upstream;
+import io.netty.channel.ConnectTimeoutException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
+import java.net.ConnectException;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The keep-alive connections of one event loop to one host: at most {@code size} open, the most
  * recently used taken first (so the rest can age out), none reused after resting longer than the
- * idle timeout. When all are busy a request waits up to the connect timeout for one. Used only from
- * its event loop, so it needs no locks.
+ * idle timeout. When all are busy a request waits up to the pool wait timeout for one: a full pool
+ * is the gateway's load, never a failure of the host. Used only from its event loop, so it needs no
+ * locks.
  */
 final class Http1Pool {
   private final Vertx vertx;
   private final NetClient client;
   private final ConnectOptions target;
   private final int size;
-  private final long connectTimeoutMs;
+  private final long poolWaitTimeoutMs;
   private final long idleNanos;
-  private final long responseTimeoutMs;
-  private final int bufferBytes;
+  private final ExchangeClock clock;
   private final ArrayDeque<Http1Connection> idle = new ArrayDeque<>();
   private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
-  private final List<Http1Connection> connected = new ArrayList<>();
   private int open;
 
   Http1Pool(
-      Vertx vertx,
-      NetClient client,
-      ConnectOptions target,
-      int size,
-      long connectTimeoutMs,
-      long idleTimeoutMs,
-      long responseTimeoutMs,
-      int bufferBytes) {
+      Vertx vertx, NetClient client, ConnectOptions target, Upstream config, ExchangeClock clock) {
     this.vertx = vertx;
     this.client = client;
     this.target = target;
-    this.size = size;
-    this.connectTimeoutMs = connectTimeoutMs;
-    this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs);
-    this.responseTimeoutMs = responseTimeoutMs;
-    this.bufferBytes = bufferBytes;
-    // One clock for the pool rather than a timer per exchange: a silent upstream is noticed
-    // within an eighth of the response timeout (at most a second) after it, a resting
-    // connection is closed even when no request comes to find it stale.
-    long tick = Math.max(10, Math.min(1000, Math.min(responseTimeoutMs, idleTimeoutMs) / 8));
-    vertx.setPeriodic(tick, id -> sweep());
+    this.size = config.poolSize();
+    this.poolWaitTimeoutMs = config.poolWaitTimeoutMs();
+    this.idleNanos = TimeUnit.MILLISECONDS.toNanos(config.poolIdleTimeoutMs());
+    this.clock = clock;
+    // A resting connection is closed even when no request comes to find it stale.
+    long tick = Math.max(10, Math.min(1000, config.poolIdleTimeoutMs() / 8));
+    vertx.setPeriodic(tick, id -> closeStale(System.nanoTime()));
   }
 
   /**
-   * A connection for one exchange. Fails with {@link Outcome#CONNECT_FAILED} when none could be
-   * opened, or {@link Outcome#POOL_BUSY} when all stayed busy; either way nothing was written.
+   * A connection for one exchange. Fails with a connect outcome when none could be opened, or
+   * {@link Outcome#POOL_WAIT} when all stayed busy; either way nothing was written.
    */
   Future<Http1Connection> acquire() {
     long now = System.nanoTime();
@@ -74,10 +64,10 @@ final class Http1Pool {
     Waiter waiter = new Waiter();
     waiter.timer =
         vertx.setTimer(
-            connectTimeoutMs,
+            poolWaitTimeoutMs,
             id -> {
               waiting.remove(waiter);
-              waiter.promise.fail(Outcome.POOL_BUSY.failure());
+              waiter.promise.fail(Outcome.POOL_WAIT.failure());
             });
     waiting.add(waiter);
     return waiter.promise.future();
@@ -99,7 +89,6 @@ final class Http1Pool {
   void closed(Http1Connection connection) {
     open--;
     idle.remove(connection);
-    connected.remove(connection);
     Waiter waiter = waiting.poll();
     if (waiter != null) {
       vertx.cancelTimer(waiter.timer);
@@ -115,21 +104,19 @@ final class Http1Pool {
             attempt -> {
               if (attempt.failed()) {
                 open--;
-                return Future.failedFuture(Outcome.CONNECT_FAILED.failure(attempt.cause()));
+                return Future.failedFuture(connectFailure(attempt.cause()));
               }
-              Http1Connection connection =
-                  new Http1Connection(attempt.result(), this, responseTimeoutMs, bufferBytes);
-              connected.add(connection);
-              return Future.succeededFuture(connection);
+              return Future.succeededFuture(new Http1Connection(attempt.result(), this, clock));
             });
   }
 
-  private void sweep() {
-    long now = System.nanoTime();
-    closeStale(now);
-    for (Http1Connection connection : connected.toArray(new Http1Connection[0])) {
-      connection.expireIfSilent(now);
-    }
+  /** Netty's own exceptions tell a refusal from a timeout; anything else failed otherwise. */
+  private static Outcome.UpstreamFailure connectFailure(Throwable cause) {
+    Outcome outcome =
+        cause instanceof ConnectTimeoutException
+            ? Outcome.CONNECT_TIMEOUT
+            : cause instanceof ConnectException ? Outcome.CONNECT_REFUSED : Outcome.CONNECT_FAILED;
+    return outcome.failure(cause);
   }
 
   /** The idle deque is ordered newest first, so the stale ones are at its end. */

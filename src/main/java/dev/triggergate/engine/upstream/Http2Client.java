@@ -1,16 +1,14 @@
 package dev.triggergate.engine.upstream;
 
 import dev.triggergate.config.GatewayConfig.Upstream;
-import dev.triggergate.engine.LaunchResult.Relayed;
 import dev.triggergate.engine.StartBatch;
+import io.netty.channel.ConnectTimeoutException;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
@@ -18,24 +16,28 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.StreamResetException;
 import io.vertx.core.net.TrustOptions;
 import java.io.IOException;
-import java.util.concurrent.TimeoutException;
+import java.net.ConnectException;
 
 /**
  * HTTP/2 to the upstream through Vert.x's {@code HttpClient} (ALPN over https, prior knowledge over
  * http): multiplexed streams are not worth writing by hand. Each event loop keeps its own client,
- * so a request and its connection always share a thread.
+ * so a request and its connection always share a thread. The exchange's deadlines and buffering are
+ * the same {@link Exchange} as over HTTP/1.1.
  */
 final class Http2Client implements UpstreamClient {
   private final Vertx vertx;
   private final Upstream config;
+  private final Exchange.Limits limits;
   private final HttpClientOptions options;
   private final PoolOptions poolOptions;
 
   Http2Client(Vertx vertx, Upstream config, TrustOptions trust) {
     this.vertx = vertx;
     this.config = config;
+    this.limits = Exchange.Limits.of(config);
     int idleSeconds = (int) Math.max(1, config.poolIdleTimeoutMs() / 1000);
     this.options =
         new HttpClientOptions()
@@ -56,7 +58,8 @@ final class Http2Client implements UpstreamClient {
   }
 
   @Override
-  public Future<Relayed> send(UpstreamHost host, StartBatch batch) {
+  public Exchange send(UpstreamHost host, StartBatch batch) {
+    Exchange exchange = new Exchange(host, limits);
     RequestOptions request =
         new RequestOptions()
             .setMethod(HttpMethod.POST)
@@ -65,16 +68,38 @@ final class Http2Client implements UpstreamClient {
             .setSsl(host.ssl())
             .setURI(host.uri(batch.origin().uri()))
             .setHeaders(headers(batch))
-            .setConnectTimeout(config.connectTimeoutMs())
-            .setIdleTimeout(config.responseTimeoutMs());
-    return client()
+            // Vert.x counts the wait for a stream of a pooled connection in it too.
+            .setConnectTimeout(config.connectTimeoutMs() + config.poolWaitTimeoutMs());
+    client()
         .request(request)
-        .recover(failure -> Future.failedFuture(Outcome.CONNECT_FAILED.failure(failure)))
-        .compose(
-            sent ->
-                sent.send(batch.body())
-                    .compose(this::read)
-                    .recover(failure -> Future.failedFuture(classify(failure).failure(failure))));
+        .onComplete(
+            opened -> {
+              if (opened.failed()) {
+                exchange.fail(connectOutcome(opened.cause()), opened.cause());
+              } else {
+                send(exchange, opened.result(), batch);
+              }
+            });
+    return exchange;
+  }
+
+  private void send(Exchange exchange, HttpClientRequest request, StartBatch batch) {
+    StreamWire wire = new StreamWire(request);
+    request.exceptionHandler(failure -> failed(exchange, failure));
+    request
+        .response()
+        .onSuccess(
+            response -> {
+              wire.response = response;
+              response.exceptionHandler(failure -> failed(exchange, failure));
+              exchange.head(
+                  response.statusCode(),
+                  ForwardedHeaders.dropFraming(HttpHeaders.headers().addAll(response.headers())));
+              response.handler(exchange::content);
+              response.endHandler(end -> exchange.end());
+            });
+    exchange.sent(wire, ExchangeClock.of(vertx, limits));
+    request.end(batch.body());
   }
 
   private static MultiMap headers(StartBatch batch) {
@@ -83,42 +108,50 @@ final class Http2Client implements UpstreamClient {
     return headers;
   }
 
-  /** Reads the answer whole up to the buffer size; a longer one goes on with its rest paused. */
-  private Future<Relayed> read(HttpClientResponse response) {
-    Promise<Relayed> read = Promise.promise();
-    Buffer head = Buffer.buffer();
-    response.handler(
-        chunk -> {
-          head.appendBuffer(chunk);
-          if (head.length() > config.bufferAnswerBytes()) {
-            response.pause();
-            response.handler(null);
-            response.endHandler(null);
-            response.exceptionHandler(null);
-            read.tryComplete(relayed(response, head, true));
-          }
-        });
-    response.endHandler(end -> read.tryComplete(relayed(response, head, false)));
-    response.exceptionHandler(read::tryFail);
-    return read.future();
+  private static Outcome connectOutcome(Throwable failure) {
+    if (failure instanceof ConnectTimeoutException) {
+      return Outcome.CONNECT_TIMEOUT;
+    }
+    return failure instanceof ConnectException ? Outcome.CONNECT_REFUSED : Outcome.CONNECT_FAILED;
   }
 
-  private static Relayed relayed(HttpClientResponse response, Buffer head, boolean more) {
-    return new Relayed(
-        response.statusCode(),
-        ForwardedHeaders.fromUpstream(response.headers()),
-        head,
-        more ? response : null);
+  private static void failed(Exchange exchange, Throwable failure) {
+    if (failure instanceof StreamResetException
+        || failure instanceof HttpClosedException
+        || failure instanceof IOException) {
+      exchange.closed(failure);
+    } else {
+      exchange.fail(Outcome.MALFORMED, failure);
+    }
   }
 
-  private static Outcome classify(Throwable failure) {
-    if (failure instanceof TimeoutException) {
-      return Outcome.TIMEOUT;
+  /** The exchange's hold on one HTTP/2 stream. */
+  private static final class StreamWire implements Exchange.Wire {
+    private final HttpClientRequest request;
+    private HttpClientResponse response;
+
+    StreamWire(HttpClientRequest request) {
+      this.request = request;
     }
-    if (failure instanceof HttpClosedException || failure instanceof IOException) {
-      return Outcome.CLOSED;
+
+    @Override
+    public void pause() {
+      if (response != null) {
+        response.pause();
+      }
     }
-    return Outcome.NOT_HTTP;
+
+    @Override
+    public void resume() {
+      if (response != null) {
+        response.resume();
+      }
+    }
+
+    @Override
+    public void abort() {
+      request.reset();
+    }
   }
 
   private HttpClient client() {

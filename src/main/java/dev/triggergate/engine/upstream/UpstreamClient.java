@@ -1,14 +1,12 @@
 package dev.triggergate.engine.upstream;
 
-import dev.triggergate.engine.LaunchResult.Relayed;
 import dev.triggergate.engine.StartBatch;
-import io.vertx.core.Future;
 
 /**
- * Sends one batch to one host and reads the start of its answer. A failure is always an {@link
+ * Sends one batch to one host. The {@link Exchange} it returns fails with an {@link
  * Outcome.UpstreamFailure}, so the engine can tell "never written" (may go to another host) from
- * everything else (must not).
+ * everything else (must not), and records how it ended on the host itself.
  */
 interface UpstreamClient {
-  Future<Relayed> send(UpstreamHost host, StartBatch batch);
+  Exchange send(UpstreamHost host, StartBatch batch);
 }

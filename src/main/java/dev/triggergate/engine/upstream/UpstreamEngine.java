@@ -90,22 +90,15 @@ public final class UpstreamEngine implements TriggerEngine {
   }
 
   private Future<LaunchResult> attempt(UpstreamHost host, StartBatch batch, boolean mayRetry) {
-    long start = System.nanoTime();
     return client
         .send(host, batch)
+        .answer()
         .transform(
             sent -> {
               if (sent.succeeded()) {
-                host.record(Outcome.ofStatus(sent.result().status()), start, null);
                 return Future.succeededFuture(sent.result());
               }
-              // Clients fail with an UpstreamFailure; anything else is kept for the log.
-              Outcome.UpstreamFailure failure =
-                  sent.cause() instanceof Outcome.UpstreamFailure known
-                      ? known
-                      : Outcome.NOT_HTTP.failure(sent.cause());
-              Outcome outcome = failure.outcome();
-              host.record(outcome, start, failure.getCause());
+              Outcome outcome = ((Outcome.UpstreamFailure) sent.cause()).outcome();
               // Nothing was written: the one case where another host may take the request.
               UpstreamHost other = mayRetry && outcome.isUnsent() ? pick(host) : null;
               return other != null
@@ -145,23 +138,39 @@ public final class UpstreamEngine implements TriggerEngine {
   /** What the client is told: the kind of failure, never the exception's own text. */
   private ApiError failureFor(Outcome outcome) {
     return switch (outcome) {
-      case CONNECT_FAILED ->
+      case CONNECT_REFUSED, CONNECT_TIMEOUT, CONNECT_FAILED ->
           ApiError.of(ErrorCode.BAD_GATEWAY, "the upstream could not be reached");
-      case POOL_BUSY ->
+      case POOL_WAIT ->
           ApiError.of(
                   ErrorCode.SERVICE_UNAVAILABLE,
                   "every connection to the upstream stayed busy for "
-                      + config.connectTimeoutMs()
+                      + config.poolWaitTimeoutMs()
                       + " ms")
               .withHeaders(Map.of("Retry-After", "1"));
-      case TIMEOUT ->
+      case HEAD_TIMEOUT ->
           ApiError.of(
               ErrorCode.GATEWAY_TIMEOUT,
               "the upstream did not answer within " + config.responseTimeoutMs() + " ms");
-      case CLOSED ->
+      case IDLE_TIMEOUT ->
+          ApiError.of(
+              ErrorCode.GATEWAY_TIMEOUT,
+              "the upstream went silent for " + config.readIdleTimeoutMs() + " ms in its answer");
+      case EXCHANGE_TIMEOUT ->
+          ApiError.of(
+              ErrorCode.GATEWAY_TIMEOUT,
+              "the upstream's answer was not complete within "
+                  + config.exchangeTimeoutMs()
+                  + " ms");
+      case RESET_BEFORE_HEAD, RESET_AFTER_HEAD ->
           ApiError.of(
               ErrorCode.BAD_GATEWAY,
               "the upstream closed the connection before its answer was complete");
+      case UNRELAYABLE ->
+          ApiError.of(
+              ErrorCode.BAD_GATEWAY,
+              "the upstream answered in a form the gateway cannot relay faithfully");
+      case GATEWAY_ERROR ->
+          ApiError.of(ErrorCode.INTERNAL_ERROR, "the gateway failed while forwarding it");
       default ->
           ApiError.of(
               ErrorCode.BAD_GATEWAY, "the upstream answered with something that is not HTTP");

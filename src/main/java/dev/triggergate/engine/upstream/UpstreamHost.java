@@ -128,12 +128,16 @@ final class UpstreamHost {
   void record(Outcome outcome, long startNanos, Throwable cause) {
     long nanos = System.nanoTime() - startNanos;
     exchanges.get(outcome).record(nanos, TimeUnit.NANOSECONDS);
-    if (outcome == Outcome.POOL_BUSY) {
+    if (outcome.isNeutral()) {
       // Says nothing about the host's health: the permit goes back unrecorded.
       breaker.releasePermission();
+      if (outcome == Outcome.GATEWAY_ERROR) {
+        LOG.error("upstream {}: the gateway failed during an exchange", name, cause);
+      }
       return;
     }
-    if (outcome != Outcome.CONNECT_FAILED) {
+    boolean connectFailure = outcome.isFailure() && outcome.isUnsent();
+    if (!connectFailure) {
       connectFailuresInRow.set(0);
     }
     if (!outcome.isFailure()) {
@@ -142,7 +146,7 @@ final class UpstreamHost {
     }
     breaker.onError(nanos, TimeUnit.NANOSECONDS, cause == null ? outcome.failure() : cause);
     report(outcome, cause);
-    if (outcome == Outcome.CONNECT_FAILED
+    if (connectFailure
         && connectFailuresInRow.incrementAndGet() >= connectFailuresToEject
         && breaker.getState() != CircuitBreaker.State.OPEN) {
       breaker.transitionToOpenState();

@@ -349,7 +349,7 @@ class UpstreamEngineTest {
         .contains(
             "gateway_upstream_requests_seconds_count{host=\"http://127.0.0.1:"
                 + deadPort
-                + "\",outcome=\"connect_failed\"} 2")
+                + "\",outcome=\"connect_refused\"} 2")
         .contains("gateway_upstream_usable{host=\"http://127.0.0.1:" + deadPort + "\"} 0.0");
 
     StubUpstream revived =
@@ -398,11 +398,12 @@ class UpstreamEngineTest {
     // The first handshake builds the TLS context: give it time on a busy machine.
     TestGateway trusting =
         upstreams.gateway(
-            "    connect_timeout_ms: 15000\n    trust_store: "
+            "    connect_timeout_ms: 15000\n    exchange_timeout_ms: 40000\n    trust_store: "
                 + certificate.certificatePath()
                 + "\n",
             url);
-    TestGateway distrusting = upstreams.gateway("    connect_timeout_ms: 15000\n", url);
+    TestGateway distrusting =
+        upstreams.gateway("    connect_timeout_ms: 15000\n    exchange_timeout_ms: 40000\n", url);
 
     assertThat(trusting.postJson(BATCH).statusCode()).isEqualTo(200);
     assertThat(distrusting.postJson(BATCH).statusCode()).isEqualTo(502);
@@ -476,7 +477,7 @@ class UpstreamEngineTest {
     StubUpstream stub = upstreams.stub();
     stub.answerLate(800);
     TestGateway gateway =
-        upstreams.gateway("    pool_size: 1\n    connect_timeout_ms: 100\n", stub.url());
+        upstreams.gateway("    pool_size: 1\n    pool_wait_timeout_ms: 100\n", stub.url());
 
     // Three connections on two event loops: two share a loop, and with it its one connection.
     List<HttpResponse<Buffer>> responses =
@@ -499,7 +500,7 @@ class UpstreamEngineTest {
       assertThat(errorDebug(response))
           .isEqualTo("every connection to the upstream stayed busy for 100 ms");
     }
-    assertThat(metrics(gateway)).contains("outcome=\"pool_busy\"");
+    assertThat(metrics(gateway)).contains("outcome=\"pool_wait\"");
     assertThat(status(gateway, "/ready")).isEqualTo(200);
   }
 
