@@ -2,6 +2,8 @@ package dev.triggergate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.triggergate.engine.upstream.ScriptedUpstream;
+import io.vertx.core.Vertx;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -135,6 +137,58 @@ class GatewayJarIT {
     assertThat(edge.awaitOutput("\"duplicate\":true")).contains("\"request_id\":\"retry-1\"");
     assertThat(altcraft.awaitOutput("\"path\":\"" + TestGateway.PATH)).contains("retry-1");
     assertThat(altcraft.awaitOutput("\"path\":\"" + TestGateway.PATH)).contains("after-retry");
+  }
+
+  @Test
+  void jarRelaysAnAnswerFramedTwoWaysAsOneWellFramedAnswer() throws Exception {
+    String envelope = "{\"error\":0,\"error_text\":\"Successful operation\",\"result\":[]}";
+    String framedTwice =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+            + "Content-Length: 5\r\n\r\n"
+            + Integer.toHexString(envelope.length())
+            + "\r\n"
+            + envelope
+            + "\r\n0\r\n\r\n";
+    Vertx vertx = Vertx.vertx();
+    try (ScriptedUpstream upstream =
+        ScriptedUpstream.start(
+            vertx,
+            List.of(
+                ScriptedUpstream.answer(ScriptedUpstream.send(framedTwice)),
+                ScriptedUpstream.answer(
+                    ScriptedUpstream.http("200 OK\r\n", "{\"second\":true}"))))) {
+      Path conf = dir.resolve("edge.yaml");
+      Files.writeString(conf, "server: {host: 127.0.0.1, port: 0}\n");
+      Gateway edge =
+          start(conf, "TG_ENGINE__TYPE", "upstream", "TG_ENGINE__UPSTREAM__URLS", upstream.url());
+      String batch = TestGateway.read("examples/requests/email.json").toString();
+      String request =
+          "POST "
+              + TestGateway.PATH
+              + " HTTP/1.1\r\nHost: edge\r\nContent-Type: application/json\r\n"
+              + "Content-Length: "
+              + batch.getBytes(StandardCharsets.UTF_8).length
+              + "\r\n\r\n"
+              + batch;
+
+      try (RawHttp client = RawHttp.open(edge.port)) {
+        client.send(request).readResponses(1, RawHttp.BOUND);
+        RawHttp.Exchange answers = client.send(request).readResponses(2, RawHttp.BOUND);
+
+        // Two answers, each framed by its own length, nothing left over: the client stays in step.
+        assertThat(answers.whole()).isTrue();
+        assertThat(answers.responses()).hasSize(2);
+        assertThat(answers.responses().get(0).header("Content-Length"))
+            .isEqualTo(Integer.toString(envelope.length()));
+        assertThat(answers.responses().get(0).bodyText()).isEqualTo(envelope);
+        assertThat(answers.responses().get(1).bodyText()).isEqualTo("{\"second\":true}");
+      }
+      assertThat(upstream.received())
+          .extracting(ScriptedUpstream.Received::connection)
+          .containsExactly(0, 0);
+    } finally {
+      vertx.close().await();
+    }
   }
 
   @Test

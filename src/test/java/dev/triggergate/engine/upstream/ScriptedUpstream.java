@@ -20,36 +20,36 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and what follows an answer can be tested), each answer a list of steps. It reads requests with
  * {@code Content-Length} framing, which is how the gateway sends them.
  */
-final class ScriptedUpstream implements AutoCloseable {
+public final class ScriptedUpstream implements AutoCloseable {
   /** One thing an answer does. */
-  sealed interface Step {}
+  public sealed interface Step {}
 
   /** Writes these bytes (ISO-8859-1: one char, one byte). */
-  record Send(String bytes) implements Step {}
+  public record Send(String bytes) implements Step {}
 
   /** Writes these bytes one at a time, one every {@code everyMs}. */
-  record Dribble(String bytes, long everyMs) implements Step {}
+  public record Dribble(String bytes, long everyMs) implements Step {}
 
   /** Waits before the next step. */
-  record Pause(long ms) implements Step {}
+  public record Pause(long ms) implements Step {}
 
   /** Closes the connection. */
-  record Close() implements Step {}
+  public record Close() implements Step {}
 
   /** Shuts the connection's output down (FIN) and goes on reading. */
-  record HalfClose() implements Step {}
+  public record HalfClose() implements Step {}
 
   /** Steps of one answer. */
-  static List<Step> answer(Step... steps) {
+  public static List<Step> answer(Step... steps) {
     return List.of(steps);
   }
 
-  static Send send(String bytes) {
+  public static Send send(String bytes) {
     return new Send(bytes);
   }
 
   /** A complete answer with this status line remainder, headers (CRLF-ended lines) and body. */
-  static Send http(String statusAndHeaders, String body) {
+  public static Send http(String statusAndHeaders, String body) {
     return new Send(
         "HTTP/1.1 " + statusAndHeaders + "Content-Length: " + body.length() + "\r\n\r\n" + body);
   }
@@ -59,7 +59,7 @@ final class ScriptedUpstream implements AutoCloseable {
    *
    * @param connection which connection it came on, counting from 0 in accept order
    */
-  record Received(int connection, String head, byte[] body) {}
+  public record Received(int connection, String head, byte[] body) {}
 
   private final NetServer server;
   private final Vertx vertx;
@@ -79,19 +79,19 @@ final class ScriptedUpstream implements AutoCloseable {
    * one for every later connection): its answers, in order, one per request.
    */
   @SafeVarargs
-  static ScriptedUpstream start(Vertx vertx, List<List<Step>>... perConnection) {
+  public static ScriptedUpstream start(Vertx vertx, List<List<Step>>... perConnection) {
     return new ScriptedUpstream(vertx, Arrays.asList(perConnection));
   }
 
-  String url() {
+  public String url() {
     return "http://127.0.0.1:" + server.actualPort();
   }
 
-  List<Received> received() {
+  public List<Received> received() {
     return received;
   }
 
-  int connections() {
+  public int connections() {
     return connections.get();
   }
 
