@@ -9,7 +9,7 @@ import io.vertx.core.net.SocketAddress;
  * Where a batch came from, as a forwarding engine needs it: the request line and headers as the
  * client sent them, and the client's side of the connection.
  *
- * @param uri the path and query, unchanged
+ * @param uri the path and query as the client sent them, in origin form
  * @param headers the client's request headers; read, never changed
  * @param clientAddress the peer's IP address
  * @param scheme {@code http} or {@code https}, as the client reached the gateway
@@ -22,8 +22,11 @@ public record Origin(
   public static Origin of(HttpServerRequest request) {
     SocketAddress peer = request.remoteAddress();
     HostAndPort authority = request.authority();
+    String query = request.query();
     return new Origin(
-        request.uri(),
+        // Origin form (RFC 9112 §3.2.1) even when the client sent an absolute URI: the authority
+        // is the gateway's, and the upstream gets its own Host.
+        query == null ? request.path() : request.path() + "?" + query,
         request.headers(),
         peer == null ? null : peer.hostAddress(),
         request.scheme(),

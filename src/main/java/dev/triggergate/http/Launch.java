@@ -87,13 +87,21 @@ public final class Launch implements Handler<RoutingContext> {
       }
     }
     if (answer.rest() == null) {
+      if (answer.status() == 204) {
+        // Vert.x would add "Content-Length: 0", which a 204 must not carry (RFC 9110 §8.6).
+        ctx.addHeadersEndHandler(head -> ours.remove(HttpHeaders.CONTENT_LENGTH));
+      }
       response.end(answer.head());
       return;
     }
     // The length of a streamed answer is not known here yet: it goes chunked, or, to an HTTP/1.0
-    // client, which has no chunks, until the connection closes.
-    boolean untilClose = ctx.request().version() == HttpVersion.HTTP_1_0;
-    if (!untilClose) {
+    // client, which has no chunks, until the connection closes (and says so: Vert.x would promise
+    // keep-alive to a client that asked for it).
+    HttpVersion version = ctx.request().version();
+    boolean untilClose = version == HttpVersion.HTTP_1_0;
+    if (untilClose) {
+      ctx.addHeadersEndHandler(head -> ours.set(HttpHeaders.CONNECTION, HttpHeaders.CLOSE));
+    } else {
       response.setChunked(true);
     }
     response.write(answer.head());
@@ -110,7 +118,10 @@ public final class Launch implements Handler<RoutingContext> {
               if (piped.failed()) {
                 answer.rest().abandon();
               }
-              if (piped.failed() || untilClose) {
+              if (piped.failed() && version == HttpVersion.HTTP_2) {
+                // The stream alone: the client's other streams on the connection go on.
+                response.reset();
+              } else if (piped.failed() || untilClose) {
                 ctx.request().connection().close();
               }
             });

@@ -14,12 +14,14 @@ import dev.triggergate.ops.Readiness;
 import dev.triggergate.ratelimit.RateLimiting;
 import dev.triggergate.validation.BatchSchema;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.handler.codec.http.HttpHeaderValidationUtil;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Map;
 
 /**
  * The request pipeline, in order (DESIGN "The pipeline is the design"). Its handlers are built once
@@ -134,6 +136,12 @@ public final class Pipeline {
       ctx.fail(ctx.request().decoderResult().cause());
       return;
     }
+    if (ctx.request().version() == HttpVersion.HTTP_2 && holdsControlCharacter(ctx)) {
+      // HTTP/2 carries values as bytes, not lines, and Vert.x does not check them: forwarded over
+      // HTTP/1.1, a CR or LF would start a header line of the client's making (RFC 9113 §8.2.1).
+      ctx.fail(ApiError.invalid("malformed request: a header value holds a control character"));
+      return;
+    }
     try {
       ctx.request().params();
     } catch (IllegalArgumentException undecodable) {
@@ -148,6 +156,15 @@ public final class Pipeline {
       return;
     }
     ctx.next();
+  }
+
+  private static boolean holdsControlCharacter(RoutingContext ctx) {
+    for (Map.Entry<String, String> header : ctx.request().headers()) {
+      if (HttpHeaderValidationUtil.validateValidHeaderValue(header.getValue()) != -1) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Body bytes wait in the socket until {@link BodyReader} asks, so none are lost or buffered. */

@@ -71,17 +71,21 @@ final class Exchange {
     return answer.future();
   }
 
-  /** The request is written on {@code wire}: from now on the exchange's deadlines run. */
-  void sent(Wire wire, ExchangeClock clock) {
+  /**
+   * The request goes out on {@code wire}: from now on the exchange's deadlines run. False when the
+   * exchange already ended: then the wire is aborted and nothing may be written.
+   */
+  boolean sent(Wire wire, ExchangeClock clock) {
     if (state != State.CONNECTING) {
       wire.abort();
-      return;
+      return false;
     }
     this.wire = wire;
     this.clock = clock;
     this.sentNanos = System.nanoTime();
     state = State.SENT;
     clock.add(this);
+    return true;
   }
 
   /** The answer's head: its status and its end-to-end headers. */

@@ -3,15 +3,16 @@ package dev.triggergate.engine.upstream;
 import dev.triggergate.config.GatewayConfig.Upstream;
 import dev.triggergate.engine.StartBatch;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.impl.headers.HeadersMultiMap;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
@@ -50,12 +51,19 @@ final class Http1Client implements UpstreamClient {
   @Override
   public Exchange send(UpstreamHost host, StartBatch batch) {
     Exchange exchange = new Exchange(host, limits);
+    FullHttpRequest request;
+    try {
+      request = request(host, batch);
+    } catch (RuntimeException bug) {
+      exchange.fail(Outcome.GATEWAY_ERROR, bug);
+      return exchange;
+    }
     pool(host)
         .acquire()
         .onComplete(
             acquired -> {
               if (acquired.succeeded()) {
-                acquired.result().send(exchange, request(host, batch));
+                acquired.result().send(exchange, request);
               } else {
                 Outcome.UpstreamFailure failure = (Outcome.UpstreamFailure) acquired.cause();
                 exchange.fail(failure.outcome(), failure.getCause());
@@ -67,8 +75,9 @@ final class Http1Client implements UpstreamClient {
   /** The request as the codec writes it (RFC 9112 §3): the body goes whole, with its length. */
   private static FullHttpRequest request(UpstreamHost host, StartBatch batch) {
     Buffer body = batch.body();
-    // The client's fields were checked by the gateway's own decoder on the way in.
-    HeadersMultiMap headers = HeadersMultiMap.caseInsensitive();
+    // Checked again on the way out (RFC 9110 §5.5 field-content, no CR or LF at all): a value
+    // that could end or fold a header line never leaves.
+    HttpHeaders headers = DefaultHttpHeadersFactory.headersFactory().newHeaders();
     headers.add(HttpHeaderNames.HOST, host.authority());
     ForwardedHeaders.toUpstream(batch.origin(), batch.requestId(), headers::add);
     headers.add(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length()));

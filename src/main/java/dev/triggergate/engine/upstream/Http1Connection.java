@@ -62,6 +62,9 @@ final class Http1Connection implements Exchange.Wire {
   /** Inside a 1xx interim answer, whose (empty) end is not the exchange's. */
   private boolean interim;
 
+  /** Reading out what Vert.x queued while paused: no pause may stop it. */
+  private boolean draining;
+
   private Throwable failure;
   long idleSinceNanos;
 
@@ -79,7 +82,6 @@ final class Http1Connection implements Exchange.Wire {
     pipeline.addBefore("handler", "codec", new HttpClientCodec(decoder, false, false));
     this.socket.messageHandler(this::read);
     this.socket.exceptionHandler(cause -> failure = cause);
-    // Messages the decoder made from the last bytes come before the close, even when paused.
     this.socket.closeHandler(closed -> closed());
   }
 
@@ -88,8 +90,9 @@ final class Http1Connection implements Exchange.Wire {
     exchange = sent;
     reusable = true;
     interim = false;
-    sent.sent(this, clock);
-    socket.writeMessage(request);
+    if (sent.sent(this, clock)) {
+      socket.writeMessage(request);
+    }
   }
 
   boolean usable() {
@@ -103,7 +106,9 @@ final class Http1Connection implements Exchange.Wire {
 
   @Override
   public void pause() {
-    socket.pause();
+    if (!draining) {
+      socket.pause();
+    }
   }
 
   @Override
@@ -115,6 +120,17 @@ final class Http1Connection implements Exchange.Wire {
   public void abort() {
     exchange = null;
     close();
+    drain();
+  }
+
+  /**
+   * Hands on what Vert.x queued while reading was paused: decoded parts wait there, holding pooled
+   * buffers, and a close does not wait for them. With no exchange they are released; with one, they
+   * may complete it.
+   */
+  private void drain() {
+    draining = true;
+    socket.resume();
   }
 
   private void read(Object message) {
@@ -165,9 +181,10 @@ final class Http1Connection implements Exchange.Wire {
       fail(Outcome.UNRELAYABLE, null);
       return;
     }
-    // Framed by length or chunks, and kept alive, or else it ends when the upstream closes.
+    // HTTP/1.1, framed by length or chunks, and kept alive; else it ends when the upstream closes.
     reusable =
-        HttpUtil.isKeepAlive(response)
+        version == HttpVersion.HTTP_1_1
+            && HttpUtil.isKeepAlive(response)
             && (!codings.isEmpty()
                 || headers.contains(HttpHeaderNames.CONTENT_LENGTH)
                 || status == 204
@@ -201,15 +218,25 @@ final class Http1Connection implements Exchange.Wire {
     socket.resume();
     done.end();
     if (reusable && usable) {
-      pool.release(this);
+      // Only once the decoder is through the bytes of this read: any that follow the answer reach
+      // read() with no exchange and close the connection, never becoming the next one's answer.
+      pool.afterThisRead(this::released);
     } else {
       close();
+    }
+  }
+
+  private void released() {
+    if (usable && exchange == null) {
+      pool.release(this);
     }
   }
 
   private void closed() {
     usable = false;
     pool.closed(this);
+    // The end of the answer may still be queued behind a pause: it comes first.
+    drain();
     Exchange broken = exchange;
     exchange = null;
     if (broken != null) {

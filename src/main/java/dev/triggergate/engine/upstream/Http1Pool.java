@@ -2,6 +2,7 @@ package dev.triggergate.engine.upstream;
 
 import dev.triggergate.config.GatewayConfig.Upstream;
 import io.netty.channel.ConnectTimeoutException;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -20,6 +21,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class Http1Pool {
   private final Vertx vertx;
+  private final Context context;
   private final NetClient client;
   private final ConnectOptions target;
   private final int size;
@@ -33,6 +35,7 @@ final class Http1Pool {
   Http1Pool(
       Vertx vertx, NetClient client, ConnectOptions target, Upstream config, ExchangeClock clock) {
     this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
     this.client = client;
     this.target = target;
     this.size = config.poolSize();
@@ -71,6 +74,11 @@ final class Http1Pool {
             });
     waiting.add(waiter);
     return waiter.promise.future();
+  }
+
+  /** Runs {@code task} on the pool's event loop after the event it is called from is over. */
+  void afterThisRead(Runnable task) {
+    context.runOnContext(done -> task.run());
   }
 
   /** A connection whose answer is complete and which may carry another request. */

@@ -20,6 +20,7 @@ import io.vertx.core.http.StreamResetException;
 import io.vertx.core.net.TrustOptions;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.util.concurrent.TimeoutException;
 
 /**
  * HTTP/2 to the upstream through Vert.x's {@code HttpClient} (ALPN over https, prior knowledge over
@@ -60,6 +61,13 @@ final class Http2Client implements UpstreamClient {
   @Override
   public Exchange send(UpstreamHost host, StartBatch batch) {
     Exchange exchange = new Exchange(host, limits);
+    MultiMap headers;
+    try {
+      headers = headers(batch);
+    } catch (RuntimeException bug) {
+      exchange.fail(Outcome.GATEWAY_ERROR, bug);
+      return exchange;
+    }
     RequestOptions request =
         new RequestOptions()
             .setMethod(HttpMethod.POST)
@@ -67,7 +75,7 @@ final class Http2Client implements UpstreamClient {
             .setPort(host.port())
             .setSsl(host.ssl())
             .setURI(host.uri(batch.origin().uri()))
-            .setHeaders(headers(batch))
+            .setHeaders(headers)
             // Vert.x counts the wait for a stream of a pooled connection in it too.
             .setConnectTimeout(config.connectTimeoutMs() + config.poolWaitTimeoutMs());
     client()
@@ -88,6 +96,7 @@ final class Http2Client implements UpstreamClient {
     request.exceptionHandler(failure -> failed(exchange, failure));
     request
         .response()
+        .onFailure(failure -> failed(exchange, failure))
         .onSuccess(
             response -> {
               wire.response = response;
@@ -111,6 +120,11 @@ final class Http2Client implements UpstreamClient {
   private static Outcome connectOutcome(Throwable failure) {
     if (failure instanceof ConnectTimeoutException) {
       return Outcome.CONNECT_TIMEOUT;
+    }
+    if (failure instanceof TimeoutException) {
+      // The request's own timeout, past the connect timeout: it waited for a stream of a busy
+      // connection, the gateway's load and not the host's fault.
+      return Outcome.POOL_WAIT;
     }
     return failure instanceof ConnectException ? Outcome.CONNECT_REFUSED : Outcome.CONNECT_FAILED;
   }

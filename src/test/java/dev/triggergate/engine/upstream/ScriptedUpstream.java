@@ -1,6 +1,8 @@
 package dev.triggergate.engine.upstream;
 
 import io.netty.channel.socket.DuplexChannel;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.net.NetSocketInternal;
@@ -11,6 +13,8 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -66,6 +70,7 @@ public final class ScriptedUpstream implements AutoCloseable {
   private final List<List<List<Step>>> scripts;
   private final AtomicInteger connections = new AtomicInteger();
   private final List<Received> received = new CopyOnWriteArrayList<>();
+  private final Map<Integer, Promise<Void>> closes = new ConcurrentHashMap<>();
 
   private ScriptedUpstream(Vertx vertx, List<List<List<Step>>> scripts) {
     this.vertx = vertx;
@@ -95,8 +100,15 @@ public final class ScriptedUpstream implements AutoCloseable {
     return connections.get();
   }
 
+  /** Completes when connection {@code index} (in accept order) has closed, from either side. */
+  public Future<Void> closed(int index) {
+    return closes.computeIfAbsent(index, i -> Promise.promise()).future();
+  }
+
   private void accept(NetSocket socket) {
     int index = connections.getAndIncrement();
+    socket.closeHandler(
+        closed -> closes.computeIfAbsent(index, i -> Promise.promise()).tryComplete());
     ArrayDeque<List<Step>> answers =
         new ArrayDeque<>(scripts.get(Math.min(index, scripts.size() - 1)));
     Buffer[] pending = {Buffer.buffer()};

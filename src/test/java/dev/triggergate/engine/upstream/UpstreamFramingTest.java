@@ -176,6 +176,8 @@ class UpstreamFramingTest {
     TestGateway gateway = upstreams.gateway("", upstream.url());
 
     Response first = exchange(gateway);
+    // The FIN follows the answer: a request sent before it arrives would meet a closing socket.
+    upstream.closed(0).await();
     Response second = exchange(gateway);
 
     assertThat(first.status()).isEqualTo(200);
@@ -317,6 +319,138 @@ class UpstreamFramingTest {
     assertThat(stub.received())
         .extracting(StubUpstream.Received::connection)
         .containsOnly(stub.received().get(0).connection());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
+            + "{\"first\":1}",
+        "HTTP/1.1 204 No Content\r\n\r\n"
+      })
+  void bytesBehindAnAnswerNeverBecomeTheAnswerOfTheRequestWaitingForTheConnection(String first) {
+    String smuggled = "{\"smuggled\":true}";
+    ScriptedUpstream upstream =
+        scripted(
+            List.of(
+                answer(
+                    new ScriptedUpstream.Pause(300),
+                    send(
+                        first
+                            + "HTTP/1.1 200 OK\r\n"
+                            + "Content-Length: "
+                            + smuggled.length()
+                            + "\r\n\r\n"
+                            + smuggled)),
+                answer(http(JSON, "{\"second-on-0\":true}"))),
+            List.of(answer(http(JSON, "{\"fresh\":true}"))));
+    TestGateway gateway =
+        upstreams.keep(
+            TestGateway.start(
+                "event_loops: 1",
+                "engine:\n  type: upstream\n  upstream:\n    urls: ["
+                    + upstream.url()
+                    + "]\n    pool_size: 1\n    pool_wait_timeout_ms: 5000\n"));
+
+    // The second request waits for the one connection, busy with the first.
+    List<String> bodies =
+        Future.all(
+                List.of(
+                    gateway.client.post(TestGateway.PATH).sendBuffer(Buffer.buffer(BATCH)),
+                    gateway.client.post(TestGateway.PATH).sendBuffer(Buffer.buffer(BATCH))))
+            .await()
+            .list()
+            .stream()
+            .map(answer -> ((io.vertx.ext.web.client.HttpResponse<?>) answer).bodyAsString())
+            .toList();
+
+    assertThat(bodies).doesNotContain(smuggled);
+    assertThat(bodies).contains("{\"fresh\":true}");
+  }
+
+  @Test
+  void aConnectionWhoseAnswerCameFromHttp10IsNotReused() {
+    ScriptedUpstream upstream =
+        scripted(
+            List.of(
+                answer(
+                    send(
+                        "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n"
+                            + "Content-Type: application/json\r\nContent-Length: 11\r\n\r\n"
+                            + "{\"first\":1}")),
+                answer(http(JSON, "{\"second\":true}"))),
+            List.of(answer(http(JSON, "{\"fresh\":true}"))));
+    TestGateway gateway = upstreams.gateway("", upstream.url());
+
+    assertThat(exchange(gateway).bodyText()).isEqualTo("{\"first\":1}");
+    assertThat(exchange(gateway).bodyText()).isEqualTo("{\"fresh\":true}");
+    assertThat(upstream.received())
+        .extracting(ScriptedUpstream.Received::connection)
+        .containsExactly(0, 1);
+  }
+
+  @Test
+  void aStreamedAnswerToAnHttp10ClientEndsAtCloseAndDoesNotPromiseKeepAlive() {
+    String body = "x".repeat(4096);
+    ScriptedUpstream upstream =
+        scripted(List.of(answer(http("200 OK\r\nContent-Type: text/plain\r\n", body))));
+    TestGateway gateway = upstreams.gateway("    buffer_answer_bytes: 1024\n", upstream.url());
+
+    try (RawHttp client = RawHttp.open(gateway.port())) {
+      RawHttp.Exchange got =
+          client
+              .send(
+                  "POST "
+                      + TestGateway.PATH
+                      + " HTTP/1.0\r\nHost: gw\r\nConnection: keep-alive\r\n"
+                      + "Content-Type: application/json\r\nContent-Length: "
+                      + BATCH.length()
+                      + "\r\n\r\n"
+                      + BATCH)
+              .readUntilClosed();
+
+      assertThat(got.closedByServer()).isTrue();
+      assertThat(got.first().bodyText()).isEqualTo(body);
+      assertThat(got.first().header("Transfer-Encoding")).isNull();
+      assertThat(got.first().header("Connection")).isEqualToIgnoringCase("close");
+    }
+  }
+
+  @Test
+  void a204IsRelayedWithoutABodyLength() {
+    ScriptedUpstream upstream = scripted(List.of(answer(send("HTTP/1.1 204 No Content\r\n\r\n"))));
+    TestGateway gateway = upstreams.gateway("", upstream.url());
+
+    Response answer = exchange(gateway);
+
+    assertThat(answer.status()).isEqualTo(204);
+    assertThat(answer.header("Content-Length")).isNull();
+    assertThat(answer.header("Transfer-Encoding")).isNull();
+  }
+
+  @Test
+  void anAbsoluteFormTargetIsForwardedInOriginForm() {
+    ScriptedUpstream upstream = scripted(List.of(answer(http(JSON, ENVELOPE))));
+    TestGateway gateway = upstreams.gateway("", upstream.url());
+
+    try (RawHttp client = RawHttp.open(gateway.port())) {
+      Response answer =
+          client
+              .send(
+                  "POST http://internal.example:8443"
+                      + TestGateway.PATH
+                      + "?x=1 HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n"
+                      + "Content-Length: "
+                      + BATCH.length()
+                      + "\r\n\r\n"
+                      + BATCH)
+              .readResponses(1, RawHttp.BOUND)
+              .first();
+
+      assertThat(answer.status()).isEqualTo(200);
+    }
+    assertThat(upstream.received().get(0).head().lines().findFirst().orElseThrow())
+        .isEqualTo("POST " + TestGateway.PATH + "?x=1 HTTP/1.1");
   }
 
   private ScriptedUpstream scripted(List<List<ScriptedUpstream.Step>>... perConnection) {
