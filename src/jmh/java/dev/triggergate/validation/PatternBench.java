@@ -1,10 +1,5 @@
 package dev.triggergate.validation;
 
-import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -49,7 +44,7 @@ public class PatternBench {
 
     @Setup
     public void setUp() {
-      String source = patternOf(field);
+      String source = SchemaPatterns.of(BatchSchema.load().document(), field);
       values = valuesOf(field);
       pattern = EcmaPattern.parse(source);
       translated = pattern.toJava().matcher("");
@@ -79,7 +74,9 @@ public class PatternBench {
     @Setup
     public void setUp() {
       values = valuesOf(field);
-      linear = LinearPattern.of(EcmaPattern.parse(patternOf(field)));
+      linear =
+          LinearPattern.of(
+              EcmaPattern.parse(SchemaPatterns.of(BatchSchema.load().document(), field)));
       if (linear == null) {
         throw new IllegalStateException(field + " has no one-pass form");
       }
@@ -108,33 +105,6 @@ public class PatternBench {
   @Benchmark
   public boolean matcherAsWritten(Field state) {
     return state.asWritten.reset(state.value()).find();
-  }
-
-  private static String patternOf(String field) {
-    JsonObject schema;
-    try (InputStream in = BatchSchema.class.getResourceAsStream(BatchSchema.RESOURCE)) {
-      schema = new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    JsonObject defs = schema.getJsonObject("$defs");
-    return switch (field) {
-      case "email" -> defs.getJsonObject("email").getString("pattern");
-      case "phone" -> defs.getJsonObject("phone").getString("pattern");
-      case "attach" ->
-          defs.getJsonObject("file")
-              .getJsonObject("properties")
-              .getJsonObject("data")
-              .getString("pattern");
-      default ->
-          schema
-              .getJsonObject("properties")
-              .getJsonObject("data")
-              .getJsonObject("items")
-              .getJsonObject("properties")
-              .getJsonObject(field)
-              .getString("pattern");
-    };
   }
 
   private static String[] valuesOf(String field) {

@@ -235,7 +235,7 @@ class SchemaAgreementTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("ecmaVectors")
   void holdsEachFieldToEcmaScript(Vector vector) {
-    String pattern = patternOf(vector.field);
+    String pattern = SchemaPatterns.of(SCHEMA.document(), vector.field);
     boolean ecma = ECMA.test(pattern, vector.value);
     assertThat(ecma).as("Rhino on %s", pattern).isEqualTo(vector.ecmaValid);
     JsonObject body = batchWith(vector.field, vector.value);
@@ -256,28 +256,6 @@ class SchemaAgreementTest {
       assertThat(refused.debug())
           .isEqualTo(pointerOf(vector.field) + ": does not match pattern " + pattern);
     }
-  }
-
-  private static String patternOf(String field) {
-    JsonObject document = SCHEMA.document();
-    JsonObject defs = document.getJsonObject("$defs");
-    return switch (field) {
-      case "email" -> defs.getJsonObject("email").getString("pattern");
-      case "phone" -> defs.getJsonObject("phone").getString("pattern");
-      case "attach" ->
-          defs.getJsonObject("file")
-              .getJsonObject("properties")
-              .getJsonObject("data")
-              .getString("pattern");
-      default ->
-          document
-              .getJsonObject("properties")
-              .getJsonObject("data")
-              .getJsonObject("items")
-              .getJsonObject("properties")
-              .getJsonObject(field)
-              .getString("pattern");
-    };
   }
 
   private static String pointerOf(String field) {
