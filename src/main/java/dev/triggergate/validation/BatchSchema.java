@@ -49,8 +49,8 @@ public final class BatchSchema {
     this.fast = CompiledSchema.compile(document);
     this.detailed =
         Validator.create(
-            // The library annotates the document it is given; keep ours clean.
-            JsonSchema.of(document.copy()),
+            // A copy, as the library annotates the document it is given.
+            JsonSchema.of((JsonObject) withJavaPatterns(document)),
             new JsonSchemaOptions()
                 .setDraft(Draft.DRAFT202012)
                 .setBaseUri("https://trigger-gateway.dev/schema/")
@@ -79,7 +79,10 @@ public final class BatchSchema {
     return fast.test(body.getMap());
   }
 
-  /** The verdict of vertx-json-schema alone; the reference the fast check is held to. */
+  /**
+   * The verdict of vertx-json-schema alone (given the patterns' translations); the reference the
+   * fast check is held to.
+   */
   public boolean isValidByReference(JsonObject body) {
     return detailed.validate(body).getValid();
   }
@@ -172,6 +175,54 @@ public final class BatchSchema {
     return wanted.isEmpty()
         ? "matches none of the allowed alternatives"
         : "needs at least one of " + String.join(", ", wanted);
+  }
+
+  /**
+   * A copy of a schema with each {@code pattern} replaced by its java.util.regex translation:
+   * vertx-json-schema compiles patterns as Java regexes, whose {@code $} and {@code \s} mean other
+   * things than ECMA-262's, and without this it would accept what the fast check refuses and have
+   * no violation to name. The walk follows the keywords that hold schemas (of those CompiledSchema
+   * supports; it refuses the others first), so a {@code pattern} inside an {@code enum} or {@code
+   * const} value stays as it is.
+   */
+  private static Object withJavaPatterns(Object schema) {
+    if (!(schema instanceof JsonObject object)) {
+      return schema;
+    }
+    JsonObject copy = new JsonObject();
+    for (String keyword : object.fieldNames()) {
+      Object value = object.getValue(keyword);
+      copy.put(
+          keyword,
+          switch (keyword) {
+            case "pattern" -> EcmaPattern.parse((String) value).toJava().pattern();
+            case "properties", "$defs" -> eachValue((JsonObject) value);
+            case "allOf", "anyOf", "oneOf" -> eachItem((JsonArray) value);
+            case "items", "additionalProperties", "not", "if", "then", "else" ->
+                withJavaPatterns(value);
+            default -> copyOf(value);
+          });
+    }
+    return copy;
+  }
+
+  private static Object copyOf(Object value) {
+    if (value instanceof JsonObject object) {
+      return object.copy();
+    }
+    return value instanceof JsonArray array ? array.copy() : value;
+  }
+
+  private static JsonObject eachValue(JsonObject schemas) {
+    JsonObject copy = new JsonObject();
+    schemas.forEach(entry -> copy.put(entry.getKey(), withJavaPatterns(entry.getValue())));
+    return copy;
+  }
+
+  private static JsonArray eachItem(JsonArray schemas) {
+    JsonArray copy = new JsonArray();
+    schemas.forEach(schema -> copy.add(withJavaPatterns(schema)));
+    return copy;
   }
 
   /** The schema value at a keyword location such as {@code #/$defs/email/pattern}. */

@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A JSON Schema (draft 2020-12) compiled once into a tree of plain checks over decoded JSON (maps,
@@ -27,7 +26,9 @@ import java.util.regex.Pattern;
  * keywords the gateway's schema uses and refuses any other at compile time, so the schema file
  * stays the single source of truth and cannot silently outgrow it. Its verdicts follow
  * vertx-json-schema's (numbers with a zero fraction are integers, lengths count code points, {@code
- * pattern} is an unanchored search); a test holds the two to the same answers.
+ * pattern} is an unanchored search); a test holds the two to the same answers. Patterns keep
+ * ECMA-262's meaning ({@link EcmaPattern}), which vertx-json-schema, running them as Java regexes,
+ * has only when given their translations, as {@link BatchSchema} does.
  *
  * <p>Three compile-time choices keep the hot path short. Each schema object becomes one {@link
  * Node} that looks at the instance's type once and runs that type's keywords together. A {@code
@@ -130,7 +131,7 @@ final class CompiledSchema {
     }
     ObjectRules objects = objectRules(rest, at);
     ArrayRules arrays = arrayRules(rest, at);
-    StringRules strings = stringRules(rest);
+    StringRules strings = stringRules(rest, at);
     NumberRules numbers = numberRules(rest);
     Check other = all(others.toArray(Check[]::new));
     if (types == ANY && objects == null && arrays == null && strings == null && numbers == null) {
@@ -832,22 +833,28 @@ final class CompiledSchema {
     }
   }
 
-  private static StringRules stringRules(JsonObject schema) {
+  private static StringRules stringRules(JsonObject schema, String at) {
     if (!schema.containsKey("minLength")
         && !schema.containsKey("maxLength")
         && !schema.containsKey("pattern")) {
       return null;
     }
-    String regex = schema.getString("pattern");
+    String source = schema.getString("pattern");
+    EcmaPattern pattern;
+    try {
+      pattern = source == null ? null : EcmaPattern.parse(source);
+    } catch (IllegalArgumentException refused) {
+      throw new IllegalArgumentException(at + "/pattern: " + refused.getMessage(), refused);
+    }
     return new StringRules(
         intOr(schema.getValue("minLength"), 0),
         intOr(schema.getValue("maxLength"), Integer.MAX_VALUE),
-        regex == null ? null : Pattern.compile(regex));
+        pattern);
   }
 
   /**
    * The string keywords of one schema object: {@code minLength}, {@code maxLength} (in code points)
-   * and {@code pattern} (an unanchored search).
+   * and {@code pattern} (an unanchored search, with ECMA-262's meaning).
    */
   private static final class StringRules {
     private final int minLength;
@@ -856,7 +863,7 @@ final class CompiledSchema {
     private final LinearPattern linear;
     private final ThreadLocal<Matcher> matchers;
 
-    StringRules(int minLength, int maxLength, Pattern pattern) {
+    StringRules(int minLength, int maxLength, EcmaPattern pattern) {
       this.minLength = minLength;
       this.maxLength = maxLength;
       this.linear = pattern == null ? null : LinearPattern.of(pattern);
@@ -865,7 +872,7 @@ final class CompiledSchema {
       this.matchers =
           pattern == null || linear != null
               ? null
-              : ThreadLocal.withInitial(() -> pattern.matcher(""));
+              : ThreadLocal.withInitial(() -> pattern.toJava().matcher(""));
     }
 
     boolean test(String string) {

@@ -1,6 +1,7 @@
 package dev.triggergate.validation;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
@@ -121,6 +122,22 @@ class CompiledSchemaTest {
         "{\"other\": \"q\", \"mode\": \"c\", \"list\": [{\"y\": 1}]}",
         "\"not an object\"",
         "[]");
+  }
+
+  /** A pattern whose ECMA-262 meaning would be lost stops the schema from loading, named. */
+  @Test
+  void refusesAPatternItCannotKeepTheMeaningOf() {
+    JsonObject schema =
+        new JsonObject(
+            """
+            {"properties": {"code": {"type": "string", "pattern": "^(a)\\\\1$"}}}
+            """);
+
+    assertThatThrownBy(() -> CompiledSchema.compile(schema))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "#/properties/code/pattern: pattern \"^(a)\\1$\", at index 4:"
+                + " backreferences are not translated");
   }
 
   private static void assertAgree(String schemaText, String... instances) {
