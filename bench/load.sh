@@ -168,13 +168,15 @@ start_socket() {
   start_bench_forwarder SocketForwarder "$@"
 }
 
-# The upstream engine of a jar in front of a fresh bare server.
+# The upstream engine of a jar in front of a fresh bare server, on that jar's own defaults (this
+# tree's conf/gateway.yaml may name keys another build does not know).
 start_upstream_jar() {
   local jar=$1 port=$2 log=$3
   start_backend "$log"
+  echo "server: {}" >"$work/defaults.yaml"
   TG_SERVER__HOST=127.0.0.1 TG_SERVER__PORT=$port TG_ACCESS_LOG__ENABLED=false \
     TG_ENGINE__TYPE=upstream TG_ENGINE__UPSTREAM__URLS="http://127.0.0.1:$backend_port" \
-    java "${HEAP[@]}" -jar "$jar" >"$log" 2>&1 &
+    java "${HEAP[@]}" -jar "$jar" --conf "$work/defaults.yaml" >"$log" 2>&1 &
   server_pid=$!
   wait_ready "http://127.0.0.1:$port/ready" "$log"
 }
