@@ -149,7 +149,7 @@ public final class ConfigLoader {
       // The idle timer also runs while a request waits for its answer, and nothing moves then.
       throw new ConfigException(
           "server.idle_timeout_ms: more than engine.upstream's pool_wait_timeout_ms +"
-              + " connect_timeout_ms + exchange_timeout_ms ("
+              + " connect_timeout_ms (twice with several urls) + exchange_timeout_ms ("
               + longestWaitMs
               + "), or a client waiting for a slow answer is cut off; got "
               + server.idleTimeoutMs());

@@ -146,9 +146,13 @@ public record GatewayConfig(
       int bufferAnswerBytes,
       Breaker breaker) {
 
-    /** The longest a client may wait without a byte: a pool wait, a connect, then the exchange. */
+    /**
+     * The longest a client may wait without a byte: a pool wait and a connect (twice, when the
+     * batch goes on to a second host), then the exchange.
+     */
     public long longestWaitMs() {
-      return poolWaitTimeoutMs + connectTimeoutMs + exchangeTimeoutMs;
+      long toConnect = poolWaitTimeoutMs + connectTimeoutMs;
+      return (urls.size() > 1 ? 2 * toConnect : toConnect) + exchangeTimeoutMs;
     }
   }
 

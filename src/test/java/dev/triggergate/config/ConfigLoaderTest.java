@@ -26,7 +26,15 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith(
             "server.idle_timeout_ms: more than engine.upstream's pool_wait_timeout_ms +"
-                + " connect_timeout_ms + exchange_timeout_ms (53000)");
+                + " connect_timeout_ms (twice with several urls) + exchange_timeout_ms (53000)");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.parse(
+                    "server: {idle_timeout_ms: 55000}\n"
+                        + "engine: {type: upstream, upstream: {urls: [http://a:1, http://b:1]}}"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageEndingWith(
+            "(56000), or a client waiting for a slow answer is cut off; got 55000");
   }
 
   @Test
