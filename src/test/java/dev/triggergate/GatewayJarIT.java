@@ -3,7 +3,12 @@ package dev.triggergate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.triggergate.engine.upstream.ScriptedUpstream;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -244,6 +249,57 @@ class GatewayJarIT {
       assertThat(answer.toString().trim())
           .startsWith("HTTP/1.1 200")
           .contains("Successful operation");
+    }
+    assertThat(gateway.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(gateway.process.exitValue()).as("a clean drain exits 0").isZero();
+  }
+
+  @Test
+  void sigtermWithFiftyAnswersHeldByInjectedLatencyAnswersEveryOneRefusesNewConnectionsExitsZero()
+      throws Exception {
+    Path conf = dir.resolve("gateway.yaml");
+    Files.writeString(
+        conf,
+        "server: {host: 127.0.0.1, port: 0}\n"
+            + "engine: {memory: {latency: {distribution: fixed, fixed_ms: 3000}}}\n");
+    Gateway gateway = start(conf);
+    String body = "{\"token\":\"t\",\"trigger_id\":8,\"data\":[{\"email\":\"a@example.com\"}]}";
+    Vertx clients = Vertx.vertx();
+    try {
+      WebClient client =
+          WebClient.create(
+              clients,
+              new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(gateway.port),
+              new PoolOptions().setHttp1MaxSize(50));
+      List<Future<io.vertx.ext.web.client.HttpResponse<Buffer>>> answers = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        answers.add(
+            client
+                .post(TestGateway.PATH)
+                .putHeader("Content-Type", "application/json")
+                .sendBuffer(Buffer.buffer(body)));
+      }
+      while (!gateway.get("/metrics").body().contains("gateway_delayed_answers 50.0")) {
+        assertThat(Future.any(answers).isComplete()).as("answered before the signal").isFalse();
+      }
+
+      gateway.process.toHandle().destroy();
+      gateway.awaitOutput("draining");
+      // The listener closes: a new connection is refused while the fifty still wait.
+      boolean refused = false;
+      while (!refused) {
+        try (Socket socket = new Socket("127.0.0.1", gateway.port)) {
+          assertThat(Future.any(answers).isComplete()).as("answered before refusing").isFalse();
+        } catch (java.net.ConnectException expected) {
+          refused = true;
+        }
+      }
+      Future.all(answers).await();
+
+      assertThat(answers)
+          .allSatisfy(answer -> assertThat(answer.result().statusCode()).isEqualTo(200));
+    } finally {
+      clients.close().await();
     }
     assertThat(gateway.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(gateway.process.exitValue()).as("a clean drain exits 0").isZero();

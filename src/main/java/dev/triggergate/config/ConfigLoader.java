@@ -17,6 +17,8 @@ import dev.triggergate.config.GatewayConfig.EngineType;
 import dev.triggergate.config.GatewayConfig.Errors;
 import dev.triggergate.config.GatewayConfig.Http2;
 import dev.triggergate.config.GatewayConfig.HttpStatusMode;
+import dev.triggergate.config.GatewayConfig.Latency;
+import dev.triggergate.config.GatewayConfig.LatencyShape;
 import dev.triggergate.config.GatewayConfig.Limits;
 import dev.triggergate.config.GatewayConfig.Memory;
 import dev.triggergate.config.GatewayConfig.Policy;
@@ -351,9 +353,52 @@ public final class ConfigLoader {
             node.bool("auto_profiles", true),
             node.string("profiles_file", null),
             List.copyOf(node.objects("triggers", ConfigLoader::trigger)),
-            (int) node.integer("journal_max_entries", 100_000, 0, 100_000_000));
+            (int) node.integer("journal_max_entries", 100_000, 0, 100_000_000),
+            latency(node.object("latency")));
     node.finish();
     return memory;
+  }
+
+  private static Latency latency(ConfigNode node) {
+    long hour = 3_600_000;
+    LatencyShape shape = node.choice("distribution", LatencyShape.NONE, LatencyShape.class);
+    long fixedMs = node.integer("fixed_ms", 0, 0, hour);
+    long minMs = node.integer("min_ms", 0, 0, hour);
+    long maxMs = node.integer("max_ms", 0, 0, hour);
+    long medianMs = node.integer("median_ms", 0, 0, hour);
+    double sigma = node.decimal("sigma", 0.5, 0, 10);
+    long clampMinMs = node.integer("clamp_min_ms", 0, 0, hour);
+    long clampMaxMs = node.integer("clamp_max_ms", hour, 0, hour);
+    long perItemMicros = node.integer("per_item_us", 0, 0, 1_000_000);
+    String seed = node.string("seed", null);
+    if (shape == LatencyShape.UNIFORM && minMs > maxMs) {
+      throw node.invalid("max_ms", "at least min_ms (" + minMs + "), got " + maxMs);
+    }
+    if (shape == LatencyShape.LOGNORMAL && medianMs == 0) {
+      throw node.invalid("median_ms", "more than 0 for a lognormal distribution");
+    }
+    if (clampMinMs > clampMaxMs) {
+      throw node.invalid(
+          "clamp_max_ms", "at least clamp_min_ms (" + clampMinMs + "), got " + clampMaxMs);
+    }
+    Long seedValue;
+    try {
+      seedValue = seed == null ? null : Long.valueOf(seed.trim());
+    } catch (NumberFormatException e) {
+      throw node.invalid("seed", "a whole number, got \"" + seed + "\"");
+    }
+    node.finish();
+    return new Latency(
+        shape,
+        fixedMs,
+        minMs,
+        maxMs,
+        medianMs,
+        sigma,
+        clampMinMs,
+        clampMaxMs,
+        perItemMicros,
+        seedValue);
   }
 
   private static Trigger trigger(ConfigNode node) {

@@ -108,6 +108,43 @@ final class ConfigNode {
     return parsed;
   }
 
+  double decimal(String name, double fallback, double min, double max) {
+    JsonNode value = value(name);
+    if (value == null) {
+      return fallback;
+    }
+    double parsed;
+    if (value.isNumber()) {
+      parsed = value.doubleValue();
+    } else if (value.isTextual()) {
+      try {
+        parsed = Double.parseDouble(value.asText().trim());
+      } catch (NumberFormatException e) {
+        throw new ConfigException(
+            key(name)
+                + ": expected a number from "
+                + min
+                + " to "
+                + max
+                + ", got "
+                + describe(value));
+      }
+    } else {
+      parsed = Double.NaN;
+    }
+    if (!(parsed >= min && parsed <= max)) {
+      throw new ConfigException(
+          key(name)
+              + ": expected a number from "
+              + min
+              + " to "
+              + max
+              + ", got "
+              + describe(value));
+    }
+    return parsed;
+  }
+
   <E extends Enum<E>> E choice(String name, E fallback, Class<E> type) {
     String text = string(name, null);
     if (text == null) {

@@ -109,7 +109,42 @@ public record GatewayConfig(
 
   /** The in-process engine (SPEC §7 "memory"). */
   public record Memory(
-      boolean autoProfiles, String profilesFile, List<Trigger> triggers, int journalMaxEntries) {}
+      boolean autoProfiles,
+      String profilesFile,
+      List<Trigger> triggers,
+      int journalMaxEntries,
+      Latency latency) {}
+
+  /** How an injected delay is drawn. */
+  public enum LatencyShape {
+    NONE,
+    FIXED,
+    UNIFORM,
+    LOGNORMAL
+  }
+
+  /**
+   * The delay the memory engine puts before each answer, on a timer: a draw from {@code shape},
+   * clamped to {@code [clampMinMs, clampMaxMs]}, plus {@code perItemMicros} for every batch item.
+   *
+   * @param fixedMs the delay of {@code fixed}
+   * @param minMs the lower end of {@code uniform}
+   * @param maxMs the upper end of {@code uniform}
+   * @param medianMs the median of {@code lognormal}
+   * @param sigma the standard deviation of the logarithm, for {@code lognormal}
+   * @param seed makes the draws repeatable (per event loop), or null for a fresh one each start
+   */
+  public record Latency(
+      LatencyShape shape,
+      long fixedMs,
+      long minMs,
+      long maxMs,
+      long medianMs,
+      double sigma,
+      long clampMinMs,
+      long clampMaxMs,
+      long perItemMicros,
+      Long seed) {}
 
   /**
    * The forwarding engine (SPEC §7 "upstream").

@@ -38,6 +38,36 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void injectedLatencyIsReadAndItsContradictionsRefused() {
+    GatewayConfig.Latency latency =
+        ConfigLoader.parse(
+                "engine: {memory: {latency: {distribution: lognormal, median_ms: 120,"
+                    + " sigma: 0.8, clamp_max_ms: 2000, per_item_us: 50, seed: 7}}}")
+            .engine()
+            .memory()
+            .latency();
+    assertThat(latency)
+        .isEqualTo(
+            new GatewayConfig.Latency(
+                GatewayConfig.LatencyShape.LOGNORMAL, 0, 0, 0, 120, 0.8, 0, 2000, 50, 7L));
+    assertThatThrownBy(
+            () -> ConfigLoader.parse("engine: {memory: {latency: {distribution: gaussian}}}"))
+        .hasMessage(
+            "engine.memory.latency.distribution: expected one of none, fixed, uniform, lognormal,"
+                + " got \"gaussian\"");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.parse(
+                    "engine: {memory: {latency: {distribution: uniform, min_ms: 50, max_ms: 10}}}"))
+        .hasMessageStartingWith("engine.memory.latency.max_ms: at least min_ms (50), got 10");
+    assertThatThrownBy(
+            () -> ConfigLoader.parse("engine: {memory: {latency: {distribution: lognormal}}}"))
+        .hasMessageStartingWith("engine.memory.latency.median_ms: more than 0");
+    assertThatThrownBy(() -> ConfigLoader.parse("engine: {memory: {latency: {sigma: -1}}}"))
+        .hasMessageStartingWith("engine.memory.latency.sigma: expected a number from 0.0 to 10.0");
+  }
+
+  @Test
   void theExchangeDeadlineCannotCutTheWaitForTheHeadShort() {
     assertThatThrownBy(
             () ->

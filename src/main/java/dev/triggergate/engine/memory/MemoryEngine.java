@@ -8,8 +8,11 @@ import dev.triggergate.engine.LaunchResult;
 import dev.triggergate.engine.StartBatch;
 import dev.triggergate.engine.TriggerEngine;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -18,6 +21,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -40,6 +45,9 @@ public final class MemoryEngine implements TriggerEngine {
   private final Journal journal;
   private final Counter launches;
   private final Counter unmatched;
+  private final InjectedLatency latency;
+  private final Timer delays;
+  private final AtomicInteger delayed = new AtomicInteger();
 
   private MemoryEngine(
       Vertx vertx, GatewayConfig.Memory config, List<Profile> profiles, MeterRegistry registry) {
@@ -58,6 +66,14 @@ public final class MemoryEngine implements TriggerEngine {
             .collect(Collectors.toMap(Trigger::id, Function.identity(), (a, b) -> b));
     this.everyTriggerActive = config.autoProfiles() && config.triggers().isEmpty();
     this.journal = new Journal(config.journalMaxEntries());
+    this.latency = new InjectedLatency(config.latency());
+    this.delays =
+        Timer.builder("gateway_injected_delay")
+            .description("Delays the memory engine put before its answers (engine.memory.latency)")
+            .register(registry);
+    Gauge.builder("gateway_delayed_answers", delayed, AtomicInteger::get)
+        .description("Answers waiting out an injected delay now")
+        .register(registry);
   }
 
   /** Builds the engine, reading the profile file if one is named (blocking: start-up only). */
@@ -75,6 +91,9 @@ public final class MemoryEngine implements TriggerEngine {
             ? "every trigger id active"
             : engine.triggers.size() + " trigger(s)",
         config.autoProfiles() ? ", auto_profiles on" : "");
+    if (engine.latency.isOn()) {
+      LOG.info("memory engine: injected latency {}", config.latency());
+    }
     return engine;
   }
 
@@ -89,10 +108,34 @@ public final class MemoryEngine implements TriggerEngine {
     } catch (ApiError refused) {
       return Future.failedFuture(refused);
     }
-    if (batch.itemCount() > OFFLOAD_ITEMS) {
-      return vertx.executeBlocking(() -> match(batch), false);
+    Future<LaunchResult> launched =
+        batch.itemCount() > OFFLOAD_ITEMS
+            ? vertx.executeBlocking(() -> match(batch), false)
+            : Future.succeededFuture(match(batch));
+    if (!latency.isOn()) {
+      return launched;
     }
-    return Future.succeededFuture(match(batch));
+    // Launched at once, answered after the delay, as a slow server does; the wait is a timer.
+    long delayNanos = latency.nextNanos(batch.itemCount());
+    return launched.compose(result -> after(delayNanos, result));
+  }
+
+  private Future<LaunchResult> after(long delayNanos, LaunchResult result) {
+    // Timers count whole milliseconds: the delay is rounded to the nearest, and recorded so.
+    long delayMs = (delayNanos + 500_000) / 1_000_000;
+    delays.record(delayMs, TimeUnit.MILLISECONDS);
+    if (delayMs == 0) {
+      return Future.succeededFuture(result);
+    }
+    Promise<LaunchResult> answered = Promise.promise();
+    delayed.incrementAndGet();
+    vertx.setTimer(
+        delayMs,
+        fired -> {
+          delayed.decrementAndGet();
+          answered.complete(result);
+        });
+    return answered.future();
   }
 
   private void checkTrigger(StartBatch batch) {
