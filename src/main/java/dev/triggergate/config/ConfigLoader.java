@@ -15,6 +15,9 @@ import dev.triggergate.config.GatewayConfig.DedupStoreType;
 import dev.triggergate.config.GatewayConfig.Engine;
 import dev.triggergate.config.GatewayConfig.EngineType;
 import dev.triggergate.config.GatewayConfig.Errors;
+import dev.triggergate.config.GatewayConfig.Fault;
+import dev.triggergate.config.GatewayConfig.FaultKind;
+import dev.triggergate.config.GatewayConfig.Faults;
 import dev.triggergate.config.GatewayConfig.Http2;
 import dev.triggergate.config.GatewayConfig.HttpStatusMode;
 import dev.triggergate.config.GatewayConfig.Latency;
@@ -354,9 +357,54 @@ public final class ConfigLoader {
             node.string("profiles_file", null),
             List.copyOf(node.objects("triggers", ConfigLoader::trigger)),
             (int) node.integer("journal_max_entries", 100_000, 0, 100_000_000),
-            latency(node.object("latency")));
+            latency(node.object("latency")),
+            faults(node.object("faults")));
     node.finish();
     return memory;
+  }
+
+  private static Faults faults(ConfigNode node) {
+    Long seed = seed(node);
+    List<Fault> rules = List.copyOf(node.objects("rules", ConfigLoader::fault));
+    node.finish();
+    return new Faults(seed, rules);
+  }
+
+  private static Fault fault(ConfigNode node) {
+    FaultKind kind = node.choice("kind", null, FaultKind.class);
+    int status = (int) node.integer("status", 503, 100, 599);
+    if (kind == FaultKind.ERROR && status != 429 && status != 500 && status != 503) {
+      throw node.invalid("status", "429, 500 or 503, got " + status);
+    }
+    String trigger = node.string("trigger_id", null);
+    Long triggerId;
+    try {
+      triggerId = trigger == null ? null : Long.valueOf(trigger.trim());
+    } catch (NumberFormatException e) {
+      throw node.invalid("trigger_id", "a trigger id, got \"" + trigger + "\"");
+    }
+    Fault fault =
+        new Fault(
+            kind,
+            node.decimal("probability", 0, 0, 1),
+            status,
+            node.integer("retry_after_s", 1, 0, 86_400),
+            node.integer("slow_ms", 1_000, 1, 3_600_000),
+            node.decimal("keep_share", 0.5, 0, 1),
+            triggerId,
+            node.string("token", null));
+    node.finish();
+    return fault;
+  }
+
+  /** A seed for repeatable draws: a whole number, or null. */
+  private static Long seed(ConfigNode node) {
+    String seed = node.string("seed", null);
+    try {
+      return seed == null ? null : Long.valueOf(seed.trim());
+    } catch (NumberFormatException e) {
+      throw node.invalid("seed", "a whole number, got \"" + seed + "\"");
+    }
   }
 
   private static Latency latency(ConfigNode node) {
@@ -370,7 +418,7 @@ public final class ConfigLoader {
     long clampMinMs = node.integer("clamp_min_ms", 0, 0, hour);
     long clampMaxMs = node.integer("clamp_max_ms", hour, 0, hour);
     long perItemMicros = node.integer("per_item_us", 0, 0, 1_000_000);
-    String seed = node.string("seed", null);
+    Long seed = seed(node);
     if (shape == LatencyShape.UNIFORM && minMs > maxMs) {
       throw node.invalid("max_ms", "at least min_ms (" + minMs + "), got " + maxMs);
     }
@@ -381,24 +429,9 @@ public final class ConfigLoader {
       throw node.invalid(
           "clamp_max_ms", "at least clamp_min_ms (" + clampMinMs + "), got " + clampMaxMs);
     }
-    Long seedValue;
-    try {
-      seedValue = seed == null ? null : Long.valueOf(seed.trim());
-    } catch (NumberFormatException e) {
-      throw node.invalid("seed", "a whole number, got \"" + seed + "\"");
-    }
     node.finish();
     return new Latency(
-        shape,
-        fixedMs,
-        minMs,
-        maxMs,
-        medianMs,
-        sigma,
-        clampMinMs,
-        clampMaxMs,
-        perItemMicros,
-        seedValue);
+        shape, fixedMs, minMs, maxMs, medianMs, sigma, clampMinMs, clampMaxMs, perItemMicros, seed);
   }
 
   private static Trigger trigger(ConfigNode node) {

@@ -113,7 +113,54 @@ public record GatewayConfig(
       String profilesFile,
       List<Trigger> triggers,
       int journalMaxEntries,
-      Latency latency) {}
+      Latency latency,
+      Faults faults) {}
+
+  /** What an injected fault does to the answer. */
+  public enum FaultKind {
+    /** Altcraft's error envelope with {@code status} (429 and 503 with Retry-After). */
+    ERROR,
+    /** The connection is reset (RST) instead of answered; the batch was launched. */
+    RESET,
+    /** The connection is closed with no answer; the batch was launched. */
+    CLOSE,
+    /** No answer at all: the connection is held until the client gives up. */
+    HANG,
+    /** The answer is dribbled out over {@code slowMs}. */
+    SLOW,
+    /** Only a share ({@code keepShare}) of the matched profiles is launched and answered. */
+    PARTIAL
+  }
+
+  /**
+   * Faults the memory engine injects, for load-testing a client against a failing Altcraft: for
+   * each batch the rules are tried in order, and the first whose scope matches and whose
+   * probability fires decides.
+   *
+   * @param seed makes the draws repeatable (per event loop), or null
+   */
+  public record Faults(Long seed, List<Fault> rules) {}
+
+  /**
+   * One fault rule.
+   *
+   * @param probability from 0 to 1, for each batch in scope
+   * @param status for {@code error}: 429, 500 or 503
+   * @param retryAfterSeconds for an {@code error} 429 or 503: its Retry-After
+   * @param slowMs for {@code slow}: how long the answer takes to go out
+   * @param keepShare for {@code partial}: the share of matched profiles kept, 0 to 1
+   * @param triggerId only batches for this trigger, or null for all
+   * @param token only batches with this token, or null for all
+   */
+  public record Fault(
+      FaultKind kind,
+      double probability,
+      int status,
+      long retryAfterSeconds,
+      long slowMs,
+      double keepShare,
+      Long triggerId,
+      String token) {}
 
   /** How an injected delay is drawn. */
   public enum LatencyShape {

@@ -4,6 +4,7 @@ import dev.triggergate.api.ApiError;
 import dev.triggergate.api.ErrorCode;
 import dev.triggergate.engine.LaunchResult;
 import dev.triggergate.engine.LaunchResult.Launched;
+import dev.triggergate.engine.LaunchResult.Misdelivered;
 import dev.triggergate.engine.LaunchResult.Relayed;
 import dev.triggergate.engine.LaunchResult.Replayed;
 import dev.triggergate.engine.StartBatch;
@@ -100,6 +101,10 @@ public final class Deduplication implements TriggerEngine {
 
   private void settle(Claim.First hold, AsyncResult<LaunchResult> outcome) {
     LaunchResult answer = outcome.succeeded() ? outcome.result() : null;
+    if (answer instanceof Misdelivered misdelivered) {
+      // Launched, whatever became of its answer: a retry gets the answer it should have had.
+      answer = misdelivered.answer();
+    }
     if (answer instanceof Launched launched) {
       // Nothing but this gateway can recognise a repeat of an in-process launch: one too large
       // to keep is still remembered as answered.

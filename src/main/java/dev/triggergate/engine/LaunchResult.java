@@ -24,6 +24,27 @@ public sealed interface LaunchResult {
   }
 
   /**
+   * A batch launched here whose answer is to go out badly: an injected fault of the memory engine
+   * (SPEC §7), so a client can see what a failing Altcraft does to it. It was launched all the
+   * same, so a retry with the same request id gets {@code answer} again.
+   *
+   * @param spreadMs for {@link Delivery#SLOW}: how long the answer takes to go out
+   */
+  record Misdelivered(Launched answer, Delivery delivery, long spreadMs) implements LaunchResult {}
+
+  /** How a misdelivered answer goes out. */
+  enum Delivery {
+    /** Not at all: the connection is reset. */
+    RESET,
+    /** Not at all: the connection is closed. */
+    CLOSE,
+    /** Not at all, and the connection stays open until the client gives up. */
+    HANG,
+    /** Whole, dribbled out over the spread. */
+    SLOW
+  }
+
+  /**
    * An upstream answered; the gateway relays the answer as it is.
    *
    * @param status the upstream's status code

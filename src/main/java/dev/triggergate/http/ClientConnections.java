@@ -98,6 +98,13 @@ public final class ClientConnections {
     channelOf(connection).close();
   }
 
+  /** Resets at once (RST, not FIN), with no answer: what a crashing server looks like. */
+  static void reset(HttpConnection connection) {
+    Channel channel = channelOf(connection);
+    channel.config().setOption(ChannelOption.SO_LINGER, 0);
+    channel.close();
+  }
+
   private static Channel channelOf(HttpConnection connection) {
     return ((ConnectionBase) connection).channel();
   }

@@ -6,6 +6,7 @@ import dev.triggergate.api.RequestWork;
 import dev.triggergate.dedup.Deduplication;
 import dev.triggergate.engine.LaunchResult;
 import dev.triggergate.engine.LaunchResult.Launched;
+import dev.triggergate.engine.LaunchResult.Misdelivered;
 import dev.triggergate.engine.LaunchResult.Relayed;
 import dev.triggergate.engine.LaunchResult.Replayed;
 import dev.triggergate.engine.StartBatch;
@@ -13,6 +14,7 @@ import dev.triggergate.engine.TriggerEngine;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
@@ -24,6 +26,9 @@ import java.util.Map;
  * here, the upstream's answer as it came, or the earlier answer again for a repeated request id.
  */
 public final class Launch implements Handler<RoutingContext> {
+  /** A slow answer goes out in this many parts, evenly over its spread. */
+  private static final int SLOW_PARTS = 20;
+
   private final TriggerEngine engine;
 
   public Launch(TriggerEngine engine) {
@@ -60,7 +65,51 @@ public final class Launch implements Handler<RoutingContext> {
       ctx.response()
           .putHeader(HttpHeaders.CONTENT_TYPE, batch.format().contentType())
           .end(Envelope.success(launched.profileIds(), batch.format()));
+    } else if (result instanceof Misdelivered misdelivered) {
+      misdeliver(ctx, batch, misdelivered);
     }
+  }
+
+  /** An injected fault: the answer goes out badly, or not at all (SPEC §7 "memory"). */
+  private static void misdeliver(RoutingContext ctx, StartBatch batch, Misdelivered fault) {
+    HttpServerResponse response = ctx.response();
+    boolean http2 = ctx.request().version() == HttpVersion.HTTP_2;
+    switch (fault.delivery()) {
+      case RESET -> {
+        if (http2) {
+          response.reset();
+        } else {
+          ClientConnections.reset(ctx.request().connection());
+        }
+      }
+      case CLOSE -> ctx.request().connection().close();
+      case HANG -> {
+        // Nothing: the client waits until it gives up, or the idle timeout closes the connection.
+      }
+      case SLOW -> {
+        Buffer envelope = Envelope.success(fault.answer().profileIds(), batch.format());
+        response
+            .putHeader(HttpHeaders.CONTENT_TYPE, batch.format().contentType())
+            .putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(envelope.length()));
+        dribble(ctx, envelope, 0, Math.max(1, fault.spreadMs() / SLOW_PARTS));
+      }
+    }
+  }
+
+  /** Writes the envelope in {@link #SLOW_PARTS} parts, one every {@code everyMs}. */
+  private static void dribble(RoutingContext ctx, Buffer envelope, int part, long everyMs) {
+    HttpServerResponse response = ctx.response();
+    if (response.closed()) {
+      return;
+    }
+    int from = (int) ((long) envelope.length() * part / SLOW_PARTS);
+    int to = (int) ((long) envelope.length() * (part + 1) / SLOW_PARTS);
+    if (part == SLOW_PARTS - 1) {
+      response.end(envelope.getBuffer(from, to));
+      return;
+    }
+    response.write(envelope.getBuffer(from, to));
+    ctx.vertx().setTimer(everyMs, fired -> dribble(ctx, envelope, part + 1, everyMs));
   }
 
   private static void relay(RoutingContext ctx, Relayed answer) {

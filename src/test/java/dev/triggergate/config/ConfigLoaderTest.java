@@ -68,6 +68,32 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void faultRulesAreReadAndAnErrorStatusOtherThanAltcraftsIsRefused() {
+    GatewayConfig.Faults faults =
+        ConfigLoader.parse(
+                "engine: {memory: {faults: {seed: 3, rules: [{kind: error, status: 429,"
+                    + " probability: 0.25, retry_after_s: 2, trigger_id: 8}, {kind: slow}]}}}")
+            .engine()
+            .memory()
+            .faults();
+    assertThat(faults.seed()).isEqualTo(3L);
+    assertThat(faults.rules())
+        .containsExactly(
+            new GatewayConfig.Fault(
+                GatewayConfig.FaultKind.ERROR, 0.25, 429, 2, 1_000, 0.5, 8L, null),
+            new GatewayConfig.Fault(
+                GatewayConfig.FaultKind.SLOW, 0, 503, 1, 1_000, 0.5, null, null));
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.parse(
+                    "engine: {memory: {faults: {rules: [{kind: error, status: 404}]}}}"))
+        .hasMessage("engine.memory.faults.rules[0].status: 429, 500 or 503, got 404");
+    assertThatThrownBy(
+            () -> ConfigLoader.parse("engine: {memory: {faults: {rules: [{probability: 1}]}}}"))
+        .hasMessageStartingWith("engine.memory.faults.rules[0].kind: required");
+  }
+
+  @Test
   void theExchangeDeadlineCannotCutTheWaitForTheHeadShort() {
     assertThatThrownBy(
             () ->

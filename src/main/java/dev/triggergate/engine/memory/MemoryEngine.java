@@ -3,8 +3,12 @@ package dev.triggergate.engine.memory;
 import dev.triggergate.api.ApiError;
 import dev.triggergate.api.ErrorCode;
 import dev.triggergate.config.GatewayConfig;
+import dev.triggergate.config.GatewayConfig.Fault;
+import dev.triggergate.config.GatewayConfig.FaultKind;
 import dev.triggergate.config.GatewayConfig.Trigger;
 import dev.triggergate.engine.LaunchResult;
+import dev.triggergate.engine.LaunchResult.Delivery;
+import dev.triggergate.engine.LaunchResult.Launched;
 import dev.triggergate.engine.StartBatch;
 import dev.triggergate.engine.TriggerEngine;
 import io.micrometer.core.instrument.Counter;
@@ -17,8 +21,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +52,8 @@ public final class MemoryEngine implements TriggerEngine {
   private final Counter launches;
   private final Counter unmatched;
   private final InjectedLatency latency;
+  private final InjectedFaults faults;
+  private final Map<FaultKind, Counter> faultCounts = new EnumMap<>(FaultKind.class);
   private final Timer delays;
   private final AtomicInteger delayed = new AtomicInteger();
 
@@ -67,6 +75,15 @@ public final class MemoryEngine implements TriggerEngine {
     this.everyTriggerActive = config.autoProfiles() && config.triggers().isEmpty();
     this.journal = new Journal(config.journalMaxEntries());
     this.latency = new InjectedLatency(config.latency());
+    this.faults = new InjectedFaults(config.faults());
+    for (FaultKind kind : FaultKind.values()) {
+      faultCounts.put(
+          kind,
+          Counter.builder("gateway_injected_faults")
+              .description("Faults the memory engine injected (engine.memory.faults), by kind")
+              .tag("kind", kind.name().toLowerCase(Locale.ROOT))
+              .register(registry));
+    }
     this.delays =
         Timer.builder("gateway_injected_delay")
             .description("Delays the memory engine put before its answers (engine.memory.latency)")
@@ -108,16 +125,52 @@ public final class MemoryEngine implements TriggerEngine {
     } catch (ApiError refused) {
       return Future.failedFuture(refused);
     }
+    Fault fault = faults.pick(batch.triggerId(), batch.token());
+    if (fault != null) {
+      faultCounts.get(fault.kind()).increment();
+      if (fault.kind() == FaultKind.ERROR) {
+        // Refused as Altcraft refuses: nothing launched.
+        return Future.failedFuture(refusal(fault));
+      }
+    }
+    double keepShare = fault != null && fault.kind() == FaultKind.PARTIAL ? fault.keepShare() : 1;
     Future<LaunchResult> launched =
         batch.itemCount() > OFFLOAD_ITEMS
-            ? vertx.executeBlocking(() -> match(batch), false)
-            : Future.succeededFuture(match(batch));
-    if (!latency.isOn()) {
-      return launched;
+            ? vertx.executeBlocking(() -> match(batch, keepShare), false)
+            : Future.succeededFuture(match(batch, keepShare));
+    if (latency.isOn()) {
+      // Launched at once, answered after the delay, as a slow server does; the wait is a timer.
+      long delayNanos = latency.nextNanos(batch.itemCount());
+      launched = launched.compose(result -> after(delayNanos, result));
     }
-    // Launched at once, answered after the delay, as a slow server does; the wait is a timer.
-    long delayNanos = latency.nextNanos(batch.itemCount());
-    return launched.compose(result -> after(delayNanos, result));
+    Delivery delivery = fault == null ? null : delivery(fault.kind());
+    return delivery == null
+        ? launched
+        : launched.map(
+            result -> new LaunchResult.Misdelivered((Launched) result, delivery, fault.slowMs()));
+  }
+
+  private static Delivery delivery(FaultKind kind) {
+    return switch (kind) {
+      case RESET -> Delivery.RESET;
+      case CLOSE -> Delivery.CLOSE;
+      case HANG -> Delivery.HANG;
+      case SLOW -> Delivery.SLOW;
+      case ERROR, PARTIAL -> null;
+    };
+  }
+
+  private static ApiError refusal(Fault fault) {
+    ErrorCode code =
+        switch (fault.status()) {
+          case 429 -> ErrorCode.TOO_MANY_REQUESTS;
+          case 500 -> ErrorCode.INTERNAL_ERROR;
+          default -> ErrorCode.SERVICE_UNAVAILABLE;
+        };
+    ApiError refused = ApiError.of(code, "injected fault (engine.memory.faults)");
+    return code == ErrorCode.INTERNAL_ERROR
+        ? refused
+        : refused.withHeaders(Map.of("Retry-After", Long.toString(fault.retryAfterSeconds())));
   }
 
   private Future<LaunchResult> after(long delayNanos, LaunchResult result) {
@@ -155,7 +208,8 @@ public final class MemoryEngine implements TriggerEngine {
     }
   }
 
-  private LaunchResult match(StartBatch batch) {
+  /** Matches and launches; with {@code keepShare} below 1, only that share of the profiles. */
+  private LaunchResult match(StartBatch batch, double keepShare) {
     List<Object> items = batch.items().getList();
     Set<String> launched = new LinkedHashSet<>();
     int missed = 0;
@@ -168,13 +222,16 @@ public final class MemoryEngine implements TriggerEngine {
       }
     }
     List<String> ids = new ArrayList<>(launched);
+    if (keepShare < 1) {
+      ids = new ArrayList<>(ids.subList(0, (int) Math.floor(ids.size() * keepShare)));
+    }
     journal.record(batch.triggerId(), ids, batch.requestId());
     launches.increment(ids.size());
     if (missed > 0) {
       unmatched.increment(missed);
       LOG.debug("request {}: {} items matched no profile", batch.requestId(), missed);
     }
-    return new LaunchResult.Launched(ids, missed);
+    return new Launched(ids, missed);
   }
 
   @SuppressWarnings("unchecked")
