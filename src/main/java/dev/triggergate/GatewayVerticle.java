@@ -1,5 +1,6 @@
 package dev.triggergate;
 
+import dev.triggergate.admin.AdminApi;
 import dev.triggergate.config.GatewayConfig;
 import dev.triggergate.dedup.DedupStore;
 import dev.triggergate.dedup.Deduplication;
@@ -11,6 +12,7 @@ import dev.triggergate.engine.upstream.UpstreamEngine;
 import dev.triggergate.http.ClientConnections;
 import dev.triggergate.http.Pipeline;
 import dev.triggergate.http.ServerOptions;
+import dev.triggergate.intake.BodyReader;
 import dev.triggergate.ratelimit.RateLimiting;
 import dev.triggergate.redis.RedisConnection;
 import dev.triggergate.validation.BatchSchema;
@@ -75,6 +77,9 @@ public final class GatewayVerticle extends VerticleBase {
                     .map(id -> new Running(port.get(), parts.engine(), parts.registry(), id)));
   }
 
+  /** An admin change is a small JSON object. */
+  private static final long ADMIN_BODY_MAX_BYTES = 64 * 1024;
+
   private record Parts(
       Pipeline pipeline,
       TriggerEngine engine,
@@ -107,8 +112,19 @@ public final class GatewayVerticle extends VerticleBase {
                 registry)
             : engine;
     HttpServerOptions serverOptions = ServerOptions.of(config.server());
+    AdminApi admin =
+        config.admin().enabled() && engine instanceof MemoryEngine memory
+            ? new AdminApi(
+                memory,
+                config.admin().token(),
+                new BodyReader(
+                    ADMIN_BODY_MAX_BYTES,
+                    ADMIN_BODY_MAX_BYTES * 16,
+                    config.server().bodyTimeoutMs(),
+                    config.server().bodyMinBytesPerSecond()))
+            : null;
     return new Parts(
-        new Pipeline(vertx, config, schema, served, rateLimiting, registry),
+        new Pipeline(vertx, config, schema, served, rateLimiting, registry, admin),
         engine,
         registry,
         serverOptions,

@@ -1,5 +1,6 @@
 package dev.triggergate.auth;
 
+import dev.triggergate.api.Sha256;
 import dev.triggergate.config.ConfigException;
 import dev.triggergate.config.GatewayConfig;
 import java.io.IOException;
@@ -8,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -25,8 +25,6 @@ public final class TokenAllowList {
   static final String FILE_KEY = "auth.allowed_tokens_file";
 
   private static final Pattern DIGEST = Pattern.compile("[0-9a-fA-F]{64}");
-  private static final ThreadLocal<MessageDigest> SHA256 =
-      ThreadLocal.withInitial(TokenAllowList::sha256);
 
   /** Allowed digests by their first 8 bytes; a list, as two digests could share that prefix. */
   private final Map<Long, List<byte[]>> digests;
@@ -125,16 +123,7 @@ public final class TokenAllowList {
     return ByteBuffer.wrap(digest).getLong();
   }
 
-  /** The SHA-256 of the token's UTF-8 bytes: what {@code printf %s "$TOKEN" | sha256sum} gives. */
   private static byte[] digest(String token) {
-    return SHA256.get().digest(token.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK has no SHA-256", e);
-    }
+    return Sha256.of(token);
   }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.triggergate.config.GatewayConfig.AccessLog;
+import dev.triggergate.config.GatewayConfig.Admin;
 import dev.triggergate.config.GatewayConfig.Auth;
 import dev.triggergate.config.GatewayConfig.Breaker;
 import dev.triggergate.config.GatewayConfig.Dedup;
@@ -55,6 +56,7 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
   public static final String ENV_PREFIX = "TG_";
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern POLICY_NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
   private ConfigLoader() {}
@@ -161,11 +163,12 @@ public final class ConfigLoader {
     }
     RateLimits rateLimits = rateLimits(root.object("rate_limits"));
     Dedup dedup = dedup(root.object("dedup"), rateLimits.redisUrl());
-    admin(root.object("admin"));
+    Admin admin = admin(root.object("admin"), engine.type());
     Auth auth = auth(root.object("auth"));
     AccessLog accessLog = accessLog(root.object("access_log"));
     root.finish();
-    return new GatewayConfig(server, limits, errors, engine, rateLimits, dedup, auth, accessLog);
+    return new GatewayConfig(
+        server, limits, errors, engine, rateLimits, dedup, auth, accessLog, admin);
   }
 
   private static Server server(ConfigNode node) {
@@ -493,12 +496,43 @@ public final class ConfigLoader {
     return dedup;
   }
 
-  private static void admin(ConfigNode node) {
-    if (node.bool("enabled", false)) {
-      throw node.invalid("enabled", "the admin API is not available in this version");
-    }
-    node.string("token", null);
+  private static Admin admin(ConfigNode node, EngineType engine) {
+    boolean enabled = node.bool("enabled", false);
+    String token = node.string("token", null);
     node.finish();
+    if (!enabled) {
+      return new Admin(false, null);
+    }
+    if (engine != EngineType.MEMORY) {
+      throw node.invalid("enabled", "true only with engine.type memory, whose state it changes");
+    }
+    if (token == null || token.length() < 16) {
+      throw node.invalid("token", "at least 16 characters when the admin API is enabled");
+    }
+    return new Admin(true, token);
+  }
+
+  /** A latency as the admin API receives it: a JSON object of the config section's keys. */
+  public static Latency latency(String json) {
+    return latency(new ConfigNode("latency", jsonObject(json)));
+  }
+
+  /** Fault rules as the admin API receives them, likewise. */
+  public static Faults faults(String json) {
+    return faults(new ConfigNode("faults", jsonObject(json)));
+  }
+
+  private static ObjectNode jsonObject(String json) {
+    JsonNode node;
+    try {
+      node = JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException("the body: not valid JSON: " + e.getOriginalMessage(), e);
+    }
+    if (node == null || !node.isObject()) {
+      throw new ConfigException("the body: expected a JSON object");
+    }
+    return (ObjectNode) node;
   }
 
   private static Auth auth(ConfigNode node) {

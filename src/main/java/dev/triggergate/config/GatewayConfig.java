@@ -11,7 +11,8 @@ public record GatewayConfig(
     RateLimits rateLimits,
     Dedup dedup,
     Auth auth,
-    AccessLog accessLog) {
+    AccessLog accessLog,
+    Admin admin) {
 
   /**
    * Where and how the HTTP server listens, and how long each step of a client's exchange may take.
@@ -348,4 +349,11 @@ public record GatewayConfig(
 
   /** The one-line-per-request JSON access log. */
   public record AccessLog(boolean enabled) {}
+
+  /**
+   * The admin API of the memory engine (SPEC §8): off unless enabled, then behind its own token.
+   *
+   * @param token the bearer token every admin request must carry, or null when off
+   */
+  public record Admin(boolean enabled, String token) {}
 }

@@ -1,5 +1,6 @@
 package dev.triggergate.http;
 
+import dev.triggergate.admin.AdminApi;
 import dev.triggergate.api.ApiError;
 import dev.triggergate.auth.TokenGate;
 import dev.triggergate.config.GatewayConfig;
@@ -46,6 +47,7 @@ public final class Pipeline {
   private final Handler<RoutingContext> rateBeforeBody;
   private final Handler<RoutingContext> rateAfterBody;
   private final FailureRenderer failures;
+  private final AdminApi admin;
 
   public Pipeline(
       Vertx vertx,
@@ -53,7 +55,9 @@ public final class Pipeline {
       BatchSchema schema,
       TriggerEngine engine,
       RateLimiting rateLimiting,
-      PrometheusMeterRegistry registry) {
+      PrometheusMeterRegistry registry,
+      AdminApi admin) {
+    this.admin = admin;
     GatewayConfig.Limits limits = config.limits();
     this.accessLog = config.accessLog().enabled() ? new AccessLog() : null;
     this.requestMetrics = new RequestMetrics(registry);
@@ -111,6 +115,9 @@ public final class Pipeline {
     router.get(Health.PATH).handler(health);
     router.get(Readiness.PATH).handler(ready);
     router.get(MetricsEndpoint.PATH).handler(metrics);
+    if (admin != null) {
+      admin.mount(router);
+    }
     router.route().failureHandler(failures);
     router.errorHandler(404, failures::notFound);
     router.errorHandler(405, failures::methodNotAllowed);

@@ -1,19 +1,15 @@
 package dev.triggergate.ratelimit;
 
+import dev.triggergate.api.Sha256;
 import dev.triggergate.config.GatewayConfig.Policy;
 import dev.triggergate.config.GatewayConfig.PolicyUnit;
 import dev.triggergate.engine.StartBatch;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /** One policy with its store: what it counts for a request, and under which key. */
 record RateRule(Policy policy, LimiterStore store, Counter refusals) {
-  private static final ThreadLocal<MessageDigest> SHA256 =
-      ThreadLocal.withInitial(RateRule::sha256);
 
   /** The permits this request spends: 1, or its {@code data} items for a profiles policy. */
   int permits(StartBatch batch) {
@@ -36,15 +32,7 @@ record RateRule(Policy policy, LimiterStore store, Counter refusals) {
   }
 
   private static String hash(String token) {
-    byte[] digest = SHA256.get().digest(token.getBytes(StandardCharsets.UTF_8));
+    byte[] digest = Sha256.of(token);
     return HexFormat.of().formatHex(digest, 0, 12);
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK has no SHA-256", e);
-    }
   }
 }

@@ -11,15 +11,21 @@ import java.util.SplittableRandom;
  * generator, split from one seeded root, as {@link InjectedLatency} does.
  */
 final class InjectedFaults {
+  private final Faults config;
   private final List<Fault> rules;
   private final SplittableRandom root;
   private final ThreadLocal<SplittableRandom> perThread;
 
   InjectedFaults(Faults config) {
+    this.config = config;
     this.rules = config.rules();
     this.root =
         config.seed() == null ? new SplittableRandom() : new SplittableRandom(config.seed());
     this.perThread = ThreadLocal.withInitial(this::split);
+  }
+
+  Faults config() {
+    return config;
   }
 
   /** The fault for a batch for {@code triggerId} with {@code token}, or null for none. */

@@ -26,6 +26,10 @@ final class InjectedLatency {
     this.perThread = ThreadLocal.withInitial(this::split);
   }
 
+  Latency config() {
+    return config;
+  }
+
   /** Whether any delay is injected at all. */
   boolean isOn() {
     return config.shape() != LatencyShape.NONE || config.perItemMicros() > 0;

@@ -5,6 +5,8 @@ import dev.triggergate.api.ErrorCode;
 import dev.triggergate.config.GatewayConfig;
 import dev.triggergate.config.GatewayConfig.Fault;
 import dev.triggergate.config.GatewayConfig.FaultKind;
+import dev.triggergate.config.GatewayConfig.Faults;
+import dev.triggergate.config.GatewayConfig.Latency;
 import dev.triggergate.config.GatewayConfig.Trigger;
 import dev.triggergate.engine.LaunchResult;
 import dev.triggergate.engine.LaunchResult.Delivery;
@@ -51,8 +53,9 @@ public final class MemoryEngine implements TriggerEngine {
   private final Journal journal;
   private final Counter launches;
   private final Counter unmatched;
-  private final InjectedLatency latency;
-  private final InjectedFaults faults;
+  // Replaced whole at run time through the admin API; each batch reads each once.
+  private volatile InjectedLatency latency;
+  private volatile InjectedFaults faults;
   private final Map<FaultKind, Counter> faultCounts = new EnumMap<>(FaultKind.class);
   private final Timer delays;
   private final AtomicInteger delayed = new AtomicInteger();
@@ -118,6 +121,24 @@ public final class MemoryEngine implements TriggerEngine {
     return journal;
   }
 
+  public Latency latency() {
+    return latency.config();
+  }
+
+  /** From the next batch on, answers wait as {@code next} says. */
+  public void latency(Latency next) {
+    latency = new InjectedLatency(next);
+  }
+
+  public Faults faults() {
+    return faults.config();
+  }
+
+  /** From the next batch on, faults are injected as {@code next} says. */
+  public void faults(Faults next) {
+    faults = new InjectedFaults(next);
+  }
+
   @Override
   public Future<LaunchResult> launch(StartBatch batch) {
     try {
@@ -138,9 +159,10 @@ public final class MemoryEngine implements TriggerEngine {
         batch.itemCount() > OFFLOAD_ITEMS
             ? vertx.executeBlocking(() -> match(batch, keepShare), false)
             : Future.succeededFuture(match(batch, keepShare));
-    if (latency.isOn()) {
+    InjectedLatency delay = latency;
+    if (delay.isOn()) {
       // Launched at once, answered after the delay, as a slow server does; the wait is a timer.
-      long delayNanos = latency.nextNanos(batch.itemCount());
+      long delayNanos = delay.nextNanos(batch.itemCount());
       launched = launched.compose(result -> after(delayNanos, result));
     }
     Delivery delivery = fault == null ? null : delivery(fault.kind());
