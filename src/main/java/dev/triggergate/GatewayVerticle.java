@@ -121,6 +121,12 @@ public final class GatewayVerticle extends VerticleBase {
                     ADMIN_BODY_MAX_BYTES,
                     ADMIN_BODY_MAX_BYTES * 16,
                     config.server().bodyTimeoutMs(),
+                    config.server().bodyMinBytesPerSecond()),
+                // One upload at a time: a second one waiting for room would hold its connection.
+                new BodyReader(
+                    config.admin().profilesMaxBytes(),
+                    config.admin().profilesMaxBytes(),
+                    config.server().bodyTimeoutMs(),
                     config.server().bodyMinBytesPerSecond()))
             : null;
     return new Parts(

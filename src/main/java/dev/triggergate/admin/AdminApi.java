@@ -29,9 +29,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The memory engine's admin API (SPEC §8, {@code admin-openapi.yaml}): read and change the injected
- * latency and faults at run time, and query or reset the journal. Off unless {@code admin.enabled};
- * then every request carries {@code admin.token} as a bearer token, compared in constant time.
- * Every change is logged.
+ * latency and faults at run time, replace the profiles, and query or reset the journal. Off unless
+ * {@code admin.enabled}; then every request carries {@code admin.token} as a bearer token, compared
+ * in constant time. Every change is logged.
  */
 public final class AdminApi {
   private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
@@ -48,7 +48,8 @@ public final class AdminApi {
           Map.entry(HttpMethod.PUT, PREFIX + "/faults"),
           Map.entry(HttpMethod.GET, PREFIX + "/journal"),
           Map.entry(HttpMethod.DELETE, PREFIX + "/journal"),
-          Map.entry(HttpMethod.GET, PREFIX + "/journal/counts"));
+          Map.entry(HttpMethod.GET, PREFIX + "/journal/counts"),
+          Map.entry(HttpMethod.PUT, PREFIX + "/profiles"));
 
   private static final int MAX_JOURNAL_ENTRIES = 10_000;
   private static final String BEARER = "Bearer ";
@@ -56,14 +57,17 @@ public final class AdminApi {
   private final MemoryEngine engine;
   private final byte[] tokenDigest;
   private final BodyReader bodies;
+  private final BodyReader uploads;
 
   /**
    * @param bodies reads a change's body, under its own small cap and the server's body deadlines
+   * @param uploads reads a profile upload, likewise under {@code admin.profiles_max_bytes}
    */
-  public AdminApi(MemoryEngine engine, String token, BodyReader bodies) {
+  public AdminApi(MemoryEngine engine, String token, BodyReader bodies, BodyReader uploads) {
     this.engine = engine;
     this.tokenDigest = Sha256.of(token);
     this.bodies = bodies;
+    this.uploads = uploads;
   }
 
   /** Adds the admin routes to {@code router}. */
@@ -76,6 +80,20 @@ public final class AdminApi {
     router.get(PREFIX + "/journal").handler(this::journal);
     router.delete(PREFIX + "/journal").handler(this::resetJournal);
     router.get(PREFIX + "/journal/counts").handler(this::counts);
+    router.put(PREFIX + "/profiles").handler(uploads).handler(this::putProfiles);
+  }
+
+  private void putProfiles(RoutingContext ctx) {
+    Buffer body = ctx.get(BodyReader.BODY);
+    engine
+        .replaceProfiles(body.toString(StandardCharsets.UTF_8))
+        .onSuccess(count -> send(ctx, new JsonObject().put("profiles", count)))
+        .onFailure(
+            failure ->
+                ctx.fail(
+                    failure instanceof ConfigException invalid
+                        ? ApiError.invalid("profiles: " + invalid.getMessage())
+                        : failure));
   }
 
   private void authorize(RoutingContext ctx) {

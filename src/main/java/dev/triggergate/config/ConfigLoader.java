@@ -499,9 +499,10 @@ public final class ConfigLoader {
   private static Admin admin(ConfigNode node, EngineType engine) {
     boolean enabled = node.bool("enabled", false);
     String token = node.string("token", null);
+    long profilesMaxBytes = node.integer("profiles_max_bytes", 64L << 20, 1, 1L << 31);
     node.finish();
     if (!enabled) {
-      return new Admin(false, null);
+      return new Admin(false, null, profilesMaxBytes);
     }
     if (engine != EngineType.MEMORY) {
       throw node.invalid("enabled", "true only with engine.type memory, whose state it changes");
@@ -509,7 +510,7 @@ public final class ConfigLoader {
     if (token == null || token.length() < 16) {
       throw node.invalid("token", "at least 16 characters when the admin API is enabled");
     }
-    return new Admin(true, token);
+    return new Admin(true, token, profilesMaxBytes);
   }
 
   /** A latency as the admin API receives it: a JSON object of the config section's keys. */

@@ -354,6 +354,7 @@ public record GatewayConfig(
    * The admin API of the memory engine (SPEC §8): off unless enabled, then behind its own token.
    *
    * @param token the bearer token every admin request must carry, or null when off
+   * @param profilesMaxBytes the largest profile upload ({@code PUT /admin/profiles})
    */
-  public record Admin(boolean enabled, String token) {}
+  public record Admin(boolean enabled, String token, long profilesMaxBytes) {}
 }

@@ -47,7 +47,9 @@ public final class MemoryEngine implements TriggerEngine {
   private static final int OFFLOAD_ITEMS = 2_000;
 
   private final Vertx vertx;
-  private final ProfileIndex profiles;
+  private final boolean autoProfiles;
+  // Replaced whole by an upload; a batch reads it once, so it sees one set or the other.
+  private volatile ProfileIndex profiles;
   private final Map<Long, Trigger> triggers;
   private final boolean everyTriggerActive;
   private final Journal journal;
@@ -71,6 +73,7 @@ public final class MemoryEngine implements TriggerEngine {
         Counter.builder("gateway_unmatched_items")
             .description("Batch items that matched no profile (left out of the answer)")
             .register(registry);
+    this.autoProfiles = config.autoProfiles();
     this.profiles = new ProfileIndex(profiles, config.autoProfiles());
     this.triggers =
         config.triggers().stream()
@@ -119,6 +122,23 @@ public final class MemoryEngine implements TriggerEngine {
 
   public Journal journal() {
     return journal;
+  }
+
+  /**
+   * Replaces every profile with those of an NDJSON upload: parsed and indexed on a worker, then
+   * swapped in at once. Answers with how many there are now; a bad line fails it, naming the line.
+   */
+  public Future<Integer> replaceProfiles(String ndjson) {
+    return vertx
+        .executeBlocking(
+            () -> new ProfileIndex(ProfileFile.parseNdjson(ndjson), autoProfiles), false)
+        .map(
+            next -> {
+              int before = profiles.size();
+              profiles = next;
+              LOG.info("admin: profiles replaced: {} before, {} now", before, next.size());
+              return next.size();
+            });
   }
 
   public Latency latency() {
@@ -233,10 +253,11 @@ public final class MemoryEngine implements TriggerEngine {
   /** Matches and launches; with {@code keepShare} below 1, only that share of the profiles. */
   private LaunchResult match(StartBatch batch, double keepShare) {
     List<Object> items = batch.items().getList();
+    ProfileIndex index = profiles;
     Set<String> launched = new LinkedHashSet<>();
     int missed = 0;
     for (Object item : items) {
-      String id = profiles.find(batch.matching(), asMap(item), batch.fieldName());
+      String id = index.find(batch.matching(), asMap(item), batch.fieldName());
       if (id == null) {
         missed++;
       } else {

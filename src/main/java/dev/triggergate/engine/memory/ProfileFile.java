@@ -59,6 +59,23 @@ public final class ProfileFile {
     }
   }
 
+  /**
+   * Profiles from an upload (NDJSON, one a line), for replacing the set at run time; a bad line is
+   * a {@link ConfigException} naming it.
+   */
+  public static List<Profile> parseNdjson(String text) {
+    List<Profile> profiles = new ArrayList<>();
+    int number = 0;
+    for (String line : (Iterable<String>) text.lines()::iterator) {
+      number++;
+      if (!line.isBlank()) {
+        String where = "line " + number;
+        profiles.add(profile(decode(line, where), where));
+      }
+    }
+    return profiles;
+  }
+
   private static int firstNonBlank(BufferedReader reader) throws IOException {
     int c;
     do {
