@@ -1,15 +1,13 @@
 package dev.triggergate.http;
 
 import dev.triggergate.api.RequestKeys;
+import dev.triggergate.api.Sha256;
 import dev.triggergate.dedup.Deduplication;
 import dev.triggergate.engine.StartBatch;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,8 +18,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class AccessLog implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger("access");
-  private static final ThreadLocal<MessageDigest> SHA256 =
-      ThreadLocal.withInitial(AccessLog::sha256);
 
   @Override
   public void handle(RoutingContext ctx) {
@@ -63,20 +59,12 @@ public final class AccessLog implements Handler<RoutingContext> {
     if (token == null) {
       return null;
     }
-    byte[] digest = SHA256.get().digest(token.getBytes(StandardCharsets.UTF_8));
+    byte[] digest = Sha256.of(token);
     StringBuilder out = new StringBuilder(8);
     for (int i = 0; i < 4; i++) {
       out.append(Character.forDigit((digest[i] >> 4) & 0xf, 16));
       out.append(Character.forDigit(digest[i] & 0xf, 16));
     }
     return out.toString();
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK has no SHA-256", e);
-    }
   }
 }
