@@ -122,10 +122,11 @@ public final class GatewayVerticle extends VerticleBase {
                     ADMIN_BODY_MAX_BYTES * 16,
                     config.server().bodyTimeoutMs(),
                     config.server().bodyMinBytesPerSecond()),
-                // One upload at a time: a second one waiting for room would hold its connection.
+                // Room for one upload, whose buffer may grow to twice its bytes when it comes
+                // without a length; a second at once is refused (503), not queued.
                 new BodyReader(
                     config.admin().profilesMaxBytes(),
-                    config.admin().profilesMaxBytes(),
+                    2 * config.admin().profilesMaxBytes(),
                     config.server().bodyTimeoutMs(),
                     config.server().bodyMinBytesPerSecond()))
             : null;

@@ -2,6 +2,7 @@ package dev.triggergate.admin;
 
 import dev.triggergate.api.ApiError;
 import dev.triggergate.api.ErrorCode;
+import dev.triggergate.api.RequestWork;
 import dev.triggergate.api.Sha256;
 import dev.triggergate.config.ConfigException;
 import dev.triggergate.config.ConfigLoader;
@@ -21,6 +22,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -85,8 +87,8 @@ public final class AdminApi {
 
   private void putProfiles(RoutingContext ctx) {
     Buffer body = ctx.get(BodyReader.BODY);
-    engine
-        .replaceProfiles(body.toString(StandardCharsets.UTF_8))
+    // Tracked: the body's budget comes back when the parse is over, not when the client leaves.
+    RequestWork.track(ctx, engine.replaceProfiles(body))
         .onSuccess(count -> send(ctx, new JsonObject().put("profiles", count)))
         .onFailure(
             failure ->
@@ -139,7 +141,7 @@ public final class AdminApi {
     Faults next = ConfigLoader.faults(json);
     Faults before = engine.faults();
     engine.faults(next);
-    LOG.info("admin: faults changed from {} to {}", before, next);
+    LOG.info("admin: faults changed from {} to {}", loggable(before), loggable(next));
     send(ctx, faultsJson(next));
   }
 
@@ -230,6 +232,19 @@ public final class AdminApi {
               .put("token", rule.token()));
     }
     return new JsonObject().put("seed", faults.seed()).put("rules", rules);
+  }
+
+  /** The rules for the log: a client token a rule is scoped to appears as its short hash. */
+  private static String loggable(Faults faults) {
+    JsonObject json = faultsJson(faults);
+    for (Object rule : json.getJsonArray("rules")) {
+      JsonObject fields = (JsonObject) rule;
+      String token = fields.getString("token");
+      if (token != null) {
+        fields.put("token", "sha256:" + HexFormat.of().formatHex(Sha256.of(token), 0, 4));
+      }
+    }
+    return json.encode();
   }
 
   private static void send(RoutingContext ctx, JsonObject json) {

@@ -1,6 +1,8 @@
 package dev.triggergate.config;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -56,7 +58,14 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
   public static final String ENV_PREFIX = "TG_";
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+  /** A body is read into one buffer, whose size is an int: 1 GiB is the most any cap may be. */
+  private static final long BODY_MAX_BYTES = 1L << 30;
+
   private static final Pattern POLICY_NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
   private ConfigLoader() {}
@@ -235,8 +244,8 @@ public final class ConfigLoader {
 
   private static Limits limits(ConfigNode node) {
     long max = 1L << 40;
-    long bodyMax = node.integer("body_max_bytes", 10L << 20, 1, max);
-    long filesMax = node.integer("body_with_files_max_bytes", 100L << 20, 1, max);
+    long bodyMax = node.integer("body_max_bytes", 10L << 20, 1, BODY_MAX_BYTES);
+    long filesMax = node.integer("body_with_files_max_bytes", 100L << 20, 1, BODY_MAX_BYTES);
     long largestBody = Math.max(bodyMax, filesMax);
     // 0 = sized from the heap: a quarter each for bodies and their decoded forms leaves the rest
     // for everything else (the dedup cache, the journal, the engine's work).
@@ -376,7 +385,7 @@ public final class ConfigLoader {
   private static Fault fault(ConfigNode node) {
     FaultKind kind = node.choice("kind", null, FaultKind.class);
     int status = (int) node.integer("status", 503, 100, 599);
-    if (kind == FaultKind.ERROR && status != 429 && status != 500 && status != 503) {
+    if (status != 429 && status != 500 && status != 503) {
       throw node.invalid("status", "429, 500 or 503, got " + status);
     }
     String trigger = node.string("trigger_id", null);
@@ -499,7 +508,7 @@ public final class ConfigLoader {
   private static Admin admin(ConfigNode node, EngineType engine) {
     boolean enabled = node.bool("enabled", false);
     String token = node.string("token", null);
-    long profilesMaxBytes = node.integer("profiles_max_bytes", 64L << 20, 1, 1L << 31);
+    long profilesMaxBytes = node.integer("profiles_max_bytes", 64L << 20, 1, BODY_MAX_BYTES);
     node.finish();
     if (!enabled) {
       return new Admin(false, null, profilesMaxBytes);

@@ -3,6 +3,7 @@ package dev.triggergate.dedup;
 import dev.triggergate.api.ApiError;
 import dev.triggergate.api.ErrorCode;
 import dev.triggergate.engine.LaunchResult;
+import dev.triggergate.engine.LaunchResult.Delayed;
 import dev.triggergate.engine.LaunchResult.Launched;
 import dev.triggergate.engine.LaunchResult.Misdelivered;
 import dev.triggergate.engine.LaunchResult.Relayed;
@@ -101,6 +102,9 @@ public final class Deduplication implements TriggerEngine {
 
   private void settle(Claim.First hold, AsyncResult<LaunchResult> outcome) {
     LaunchResult answer = outcome.succeeded() ? outcome.result() : null;
+    if (answer instanceof Delayed delayed) {
+      answer = delayed.answer();
+    }
     if (answer instanceof Misdelivered misdelivered) {
       // Launched, whatever became of its answer: a retry gets the answer it should have had.
       answer = misdelivered.answer();

@@ -32,6 +32,15 @@ public sealed interface LaunchResult {
    */
   record Misdelivered(Launched answer, Delivery delivery, long spreadMs) implements LaunchResult {}
 
+  /**
+   * An answer to give only after an injected delay (SPEC §7 "memory"). The gateway waits it out on
+   * a timer, which a client that leaves cancels, so a gone client holds nothing for the rest of it.
+   *
+   * @param answer what to answer once the delay is over
+   * @param settled called exactly once, when the wait ends either way
+   */
+  record Delayed(LaunchResult answer, long delayMs, Runnable settled) implements LaunchResult {}
+
   /** How a misdelivered answer goes out. */
   enum Delivery {
     /** Not at all: the connection is reset. */

@@ -101,7 +101,9 @@ public final class ClientConnections {
   /** Resets at once (RST, not FIN), with no answer: what a crashing server looks like. */
   static void reset(HttpConnection connection) {
     Channel channel = channelOf(connection);
-    channel.config().setOption(ChannelOption.SO_LINGER, 0);
+    if (channel.isActive()) {
+      channel.config().setOption(ChannelOption.SO_LINGER, 0);
+    }
     channel.close();
   }
 

@@ -5,6 +5,7 @@ import dev.triggergate.api.RequestKeys;
 import dev.triggergate.api.RequestWork;
 import dev.triggergate.dedup.Deduplication;
 import dev.triggergate.engine.LaunchResult;
+import dev.triggergate.engine.LaunchResult.Delayed;
 import dev.triggergate.engine.LaunchResult.Launched;
 import dev.triggergate.engine.LaunchResult.Misdelivered;
 import dev.triggergate.engine.LaunchResult.Relayed;
@@ -54,7 +55,16 @@ public final class Launch implements Handler<RoutingContext> {
   }
 
   private static void answer(RoutingContext ctx, StartBatch batch, LaunchResult result) {
-    if (result instanceof Relayed relayed) {
+    if (RequestWork.isOver(ctx)) {
+      // The client left while the answer was on its way (an injected delay, say): nobody reads it.
+      if (result instanceof Relayed relayed && relayed.rest() != null) {
+        relayed.rest().abandon();
+      }
+      return;
+    }
+    if (result instanceof Delayed delayed) {
+      delay(ctx, batch, delayed);
+    } else if (result instanceof Relayed relayed) {
       relay(ctx, relayed);
     } else if (result instanceof Replayed replayed) {
       ctx.response()
@@ -68,6 +78,34 @@ public final class Launch implements Handler<RoutingContext> {
     } else if (result instanceof Misdelivered misdelivered) {
       misdeliver(ctx, batch, misdelivered);
     }
+  }
+
+  /** Answers after the delay, or, if the client leaves first, lets go of the wait at once. */
+  private static void delay(RoutingContext ctx, StartBatch batch, Delayed delayed) {
+    boolean[] settled = {false};
+    long timer =
+        ctx.vertx()
+            .setTimer(
+                delayed.delayMs(),
+                fired -> {
+                  if (!settled[0]) {
+                    settled[0] = true;
+                    delayed.settled().run();
+                    try {
+                      answer(ctx, batch, delayed.answer());
+                    } catch (RuntimeException failed) {
+                      ctx.fail(failed);
+                    }
+                  }
+                });
+    ctx.addEndHandler(
+        ended -> {
+          if (!settled[0]) {
+            settled[0] = true;
+            ctx.vertx().cancelTimer(timer);
+            delayed.settled().run();
+          }
+        });
   }
 
   /** An injected fault: the answer goes out badly, or not at all (SPEC §7 "memory"). */
@@ -113,13 +151,6 @@ public final class Launch implements Handler<RoutingContext> {
   }
 
   private static void relay(RoutingContext ctx, Relayed answer) {
-    if (ctx.response().closed()) {
-      // The client left while the upstream answered: nobody will read the rest.
-      if (answer.rest() != null) {
-        answer.rest().abandon();
-      }
-      return;
-    }
     HttpServerResponse response = ctx.response().setStatusCode(answer.status());
     MultiMap ours = response.headers();
     for (Map.Entry<String, String> header : answer.headers()) {

@@ -3,6 +3,9 @@ package dev.triggergate.admin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.triggergate.TestGateway;
@@ -27,6 +30,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The admin API through the real gateway: its token, run-time changes that the next batch obeys,
@@ -129,6 +133,10 @@ class AdminApiTest {
             "{\"distribution\": \"uniform\", \"min_ms\": 50, \"max_ms\": 10}");
     HttpResponse<Buffer> unknown = admin(HttpMethod.PUT, "/faults", "{\"rulez\": []}");
     HttpResponse<Buffer> notJson = admin(HttpMethod.PUT, "/faults", "rules: []");
+    HttpResponse<Buffer> trailing =
+        admin(HttpMethod.PUT, "/latency", "{\"distribution\": \"fixed\"} and more");
+    HttpResponse<Buffer> oddStatus =
+        admin(HttpMethod.PUT, "/faults", "{\"rules\": [{\"kind\": \"reset\", \"status\": 404}]}");
     HttpResponse<Buffer> tooLarge =
         admin(HttpMethod.PUT, "/faults", "{\"rules\": [], \"seed\": 1" + " ".repeat(70_000) + "}");
 
@@ -138,11 +146,35 @@ class AdminApiTest {
     assertThat(unknown.statusCode()).isEqualTo(400);
     assertThat(unknown.bodyAsJsonObject().getString("error_debug")).contains("faults.rulez");
     assertThat(notJson.statusCode()).isEqualTo(400);
+    assertThat(trailing.statusCode()).isEqualTo(400);
+    assertThat(oddStatus.statusCode()).isEqualTo(400);
     assertThat(tooLarge.statusCode()).isEqualTo(400);
     assertThat(tooLarge.bodyAsJsonObject().getString("error_debug"))
         .isEqualTo("http: request body too large");
     assertThat(admin(HttpMethod.GET, "/latency", null).bodyAsJsonObject().getString("distribution"))
         .isEqualTo("none");
+  }
+
+  @Test
+  void aClientTokenInAFaultRuleNeverReachesTheLog() {
+    Logger log = (Logger) LoggerFactory.getLogger(AdminApi.class);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    log.addAppender(lines);
+    try {
+      admin(
+          HttpMethod.PUT,
+          "/faults",
+          "{\"rules\": [{\"kind\": \"slow\", \"probability\": 0.1, \"token\": \"tok-secret-42\"}]}");
+    } finally {
+      log.detachAppender(lines);
+    }
+
+    assertThat(lines.list)
+        .extracting(ILoggingEvent::getFormattedMessage)
+        .isNotEmpty()
+        .noneMatch(line -> line.contains("tok-secret-42"))
+        .anyMatch(line -> line.contains("sha256:"));
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.triggergate.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.triggergate.RawHttp;
 import dev.triggergate.TestGateway;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -101,6 +102,40 @@ class ProfileUploadTest {
       assertThat(gateway.postJson(BATCH).bodyAsJsonObject().getJsonArray("result"))
           .extracting(item -> ((io.vertx.core.json.JsonObject) item).getString("profile_id"))
           .containsExactly("aaaaaaaaaaaaaaaaaaaaaaa1", "aaaaaaaaaaaaaaaaaaaaaaa2");
+    }
+  }
+
+  @Test
+  void aChunkedUploadUnderTheCapIsTakenAndABadlyShapedLineIsA400() {
+    try (TestGateway gateway = TestGateway.start(CONFIG)) {
+      StringBuilder body = new StringBuilder();
+      for (int i = 0; body.length() < 3_500; i++) {
+        body.append(profile(String.format("%024x", i), "c" + i));
+      }
+      try (RawHttp client = RawHttp.open(gateway.port())) {
+        String chunk = body.toString();
+        RawHttp.Response answer =
+            client
+                .send(
+                    "PUT /admin/profiles HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer "
+                        + TOKEN
+                        + "\r\nContent-Type: application/x-ndjson\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\n"
+                        + Integer.toHexString(chunk.length())
+                        + "\r\n"
+                        + chunk
+                        + "\r\n0\r\n\r\n")
+                .readResponses(1, RawHttp.BOUND)
+                .first();
+
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+      }
+      HttpResponse<Buffer> shaped =
+          upload(gateway, "{\"profile_id\": \"aaaaaaaaaaaaaaaaaaaaaaaa\", \"fields\": 5}\n");
+
+      assertThat(shaped.statusCode()).isEqualTo(400);
+      assertThat(shaped.bodyAsJsonObject().getString("error_debug"))
+          .startsWith("profiles: line 1: not a profile");
     }
   }
 

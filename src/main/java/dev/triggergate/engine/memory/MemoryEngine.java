@@ -1,5 +1,7 @@
 package dev.triggergate.engine.memory;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import dev.triggergate.api.ApiError;
 import dev.triggergate.api.ErrorCode;
 import dev.triggergate.config.GatewayConfig;
@@ -18,8 +20,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,6 +33,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -50,6 +53,8 @@ public final class MemoryEngine implements TriggerEngine {
   private final boolean autoProfiles;
   // Replaced whole by an upload; a batch reads it once, so it sees one set or the other.
   private volatile ProfileIndex profiles;
+  private final AtomicLong uploads = new AtomicLong();
+  private long swappedUpload;
   private final Map<Long, Trigger> triggers;
   private final boolean everyTriggerActive;
   private final Journal journal;
@@ -128,17 +133,26 @@ public final class MemoryEngine implements TriggerEngine {
    * Replaces every profile with those of an NDJSON upload: parsed and indexed on a worker, then
    * swapped in at once. Answers with how many there are now; a bad line fails it, naming the line.
    */
-  public Future<Integer> replaceProfiles(String ndjson) {
+  public Future<Integer> replaceProfiles(Buffer ndjson) {
+    long upload = uploads.incrementAndGet();
     return vertx
         .executeBlocking(
-            () -> new ProfileIndex(ProfileFile.parseNdjson(ndjson), autoProfiles), false)
-        .map(
-            next -> {
-              int before = profiles.size();
-              profiles = next;
-              LOG.info("admin: profiles replaced: {} before, {} now", before, next.size());
-              return next.size();
-            });
+            () -> new ProfileIndex(ProfileFile.parseNdjson(ndjson.toString(UTF_8)), autoProfiles),
+            false)
+        .map(next -> swapIn(upload, next));
+  }
+
+  /** Swaps a parsed set in, unless an upload begun later was swapped in first. */
+  private synchronized int swapIn(long upload, ProfileIndex next) {
+    if (upload < swappedUpload) {
+      LOG.info("admin: profiles of an earlier upload not swapped in: a later one already was");
+      return profiles.size();
+    }
+    swappedUpload = upload;
+    int before = profiles.size();
+    profiles = next;
+    LOG.info("admin: profiles replaced: {} before, {} now", before, next.size());
+    return next.size();
   }
 
   public Latency latency() {
@@ -179,17 +193,19 @@ public final class MemoryEngine implements TriggerEngine {
         batch.itemCount() > OFFLOAD_ITEMS
             ? vertx.executeBlocking(() -> match(batch, keepShare), false)
             : Future.succeededFuture(match(batch, keepShare));
-    InjectedLatency delay = latency;
-    if (delay.isOn()) {
-      // Launched at once, answered after the delay, as a slow server does; the wait is a timer.
-      long delayNanos = delay.nextNanos(batch.itemCount());
-      launched = launched.compose(result -> after(delayNanos, result));
-    }
     Delivery delivery = fault == null ? null : delivery(fault.kind());
-    return delivery == null
-        ? launched
-        : launched.map(
-            result -> new LaunchResult.Misdelivered((Launched) result, delivery, fault.slowMs()));
+    if (delivery != null) {
+      launched =
+          launched.map(
+              result -> new LaunchResult.Misdelivered((Launched) result, delivery, fault.slowMs()));
+    }
+    InjectedLatency delay = latency;
+    if (!delay.isOn()) {
+      return launched;
+    }
+    // Launched at once, answered after the delay, as a slow server does; the wait is a timer.
+    long delayNanos = delay.nextNanos(batch.itemCount());
+    return launched.map(result -> after(delayNanos, result));
   }
 
   private static Delivery delivery(FaultKind kind) {
@@ -215,22 +231,15 @@ public final class MemoryEngine implements TriggerEngine {
         : refused.withHeaders(Map.of("Retry-After", Long.toString(fault.retryAfterSeconds())));
   }
 
-  private Future<LaunchResult> after(long delayNanos, LaunchResult result) {
+  private LaunchResult after(long delayNanos, LaunchResult result) {
     // Timers count whole milliseconds: the delay is rounded to the nearest, and recorded so.
     long delayMs = (delayNanos + 500_000) / 1_000_000;
     delays.record(delayMs, TimeUnit.MILLISECONDS);
     if (delayMs == 0) {
-      return Future.succeededFuture(result);
+      return result;
     }
-    Promise<LaunchResult> answered = Promise.promise();
     delayed.incrementAndGet();
-    vertx.setTimer(
-        delayMs,
-        fired -> {
-          delayed.decrementAndGet();
-          answered.complete(result);
-        });
-    return answered.future();
+    return new LaunchResult.Delayed(result, delayMs, delayed::decrementAndGet);
   }
 
   private void checkTrigger(StartBatch batch) {
@@ -266,7 +275,8 @@ public final class MemoryEngine implements TriggerEngine {
     }
     List<String> ids = new ArrayList<>(launched);
     if (keepShare < 1) {
-      ids = new ArrayList<>(ids.subList(0, (int) Math.floor(ids.size() * keepShare)));
+      // A hair over, so that 100 × 0.29 (28.999999999999996 in doubles) keeps 29.
+      ids = new ArrayList<>(ids.subList(0, (int) Math.floor(ids.size() * keepShare + 1e-9)));
     }
     journal.record(batch.triggerId(), ids, batch.requestId());
     launches.increment(ids.size());

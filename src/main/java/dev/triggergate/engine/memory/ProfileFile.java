@@ -70,7 +70,11 @@ public final class ProfileFile {
       number++;
       if (!line.isBlank()) {
         String where = "line " + number;
-        profiles.add(profile(decode(line, where), where));
+        try {
+          profiles.add(profile(decode(line, where), where));
+        } catch (ClassCastException | DecodeException e) {
+          throw new ConfigException(where + ": not a profile: " + e.getMessage(), e);
+        }
       }
     }
     return profiles;

@@ -2,6 +2,7 @@ package dev.triggergate.engine.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.triggergate.RawHttp;
 import dev.triggergate.TestGateway;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -29,7 +30,7 @@ class DelayedAnswersTest {
     Vertx clients = Vertx.vertx();
     try (TestGateway gateway =
         TestGateway.start(
-            "engine:\n  memory:\n    latency: {distribution: fixed, fixed_ms: 5000}\n")) {
+            "engine:\n  memory:\n    latency: {distribution: fixed, fixed_ms: 8000}\n")) {
       WebClient client =
           WebClient.create(
               clients,
@@ -57,11 +58,47 @@ class DelayedAnswersTest {
           .allSatisfy(answer -> assertThat(answer.result().statusCode()).isEqualTo(200));
       String metrics = metrics(gateway);
       assertThat(metrics).contains("gateway_injected_delay_seconds_count " + CLIENTS + "\n");
-      assertThat(metrics).contains("gateway_injected_delay_seconds_sum " + 5 * CLIENTS + ".0");
+      assertThat(metrics).contains("gateway_injected_delay_seconds_sum " + 8 * CLIENTS + ".0");
       assertThat(metrics).contains("gateway_delayed_answers 0.0");
       assertThat(metrics).contains("gateway_launches_total " + CLIENTS + ".0");
     } finally {
       clients.close().await();
+    }
+  }
+
+  @Test
+  void aClientLeavingDuringTheDelayGivesItsSlotBackAtOnce() {
+    try (TestGateway gateway =
+        TestGateway.start(
+            "limits: {max_in_flight: 1}\n"
+                + "engine:\n  memory:\n    latency: {distribution: fixed, fixed_ms: 600000}\n")) {
+      try (RawHttp client = RawHttp.open(gateway.port())) {
+        client.send(request());
+        awaitMetric(gateway, "gateway_delayed_answers 1.0");
+      }
+      // The wait is given up with the client, not ten minutes later.
+      awaitMetric(gateway, "gateway_delayed_answers 0.0");
+      try (RawHttp next = RawHttp.open(gateway.port())) {
+        next.send(request());
+        // Let in (the one slot is free again) and waiting out its own delay, not refused.
+        awaitMetric(gateway, "gateway_delayed_answers 1.0");
+      }
+    }
+  }
+
+  private static String request() {
+    return "POST "
+        + TestGateway.PATH
+        + " HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: "
+        + BATCH.length()
+        + "\r\n\r\n"
+        + BATCH;
+  }
+
+  private static void awaitMetric(TestGateway gateway, String line) {
+    long deadline = System.nanoTime() + RawHttp.BOUND.toNanos();
+    while (!metrics(gateway).contains(line)) {
+      assertThat(System.nanoTime()).as("waiting for " + line).isLessThan(deadline);
     }
   }
 

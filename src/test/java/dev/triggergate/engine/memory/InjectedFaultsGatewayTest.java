@@ -132,6 +132,23 @@ class InjectedFaultsGatewayTest {
   }
 
   @Test
+  void aPartialShareIsCountedExactly() {
+    StringBuilder items = new StringBuilder();
+    for (int i = 0; i < 100; i++) {
+      items.append(i == 0 ? "" : ",").append("{\"email\":\"p").append(i).append("@example.com\"}");
+    }
+    try (TestGateway gateway = withFault("kind: partial, keep_share: 0.29")) {
+      io.vertx.core.json.JsonArray result =
+          gateway
+              .postJson("{\"token\":\"t\",\"trigger_id\":8,\"data\":[" + items + "]}")
+              .bodyAsJsonObject()
+              .getJsonArray("result");
+
+      assertThat(result).hasSize(29);
+    }
+  }
+
+  @Test
   void aFaultScopedToAnotherTriggerOrTokenLeavesThisBatchAlone() {
     try (TestGateway gateway =
         TestGateway.start(
