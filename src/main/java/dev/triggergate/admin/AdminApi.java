@@ -9,6 +9,7 @@ import dev.triggergate.config.ConfigLoader;
 import dev.triggergate.config.GatewayConfig.Fault;
 import dev.triggergate.config.GatewayConfig.Faults;
 import dev.triggergate.config.GatewayConfig.Latency;
+import dev.triggergate.config.GatewayConfig.Trigger;
 import dev.triggergate.engine.memory.Journal;
 import dev.triggergate.engine.memory.MemoryEngine;
 import dev.triggergate.intake.BodyReader;
@@ -31,9 +32,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The memory engine's admin API (SPEC §8, {@code admin-openapi.yaml}): read and change the injected
- * latency and faults at run time, replace the profiles, and query or reset the journal. Off unless
- * {@code admin.enabled}; then every request carries {@code admin.token} as a bearer token, compared
- * in constant time. Every change is logged.
+ * latency and faults at run time, list and change the trigger mailings, replace the profiles, and
+ * query or reset the journal. Off unless {@code admin.enabled}; then every request carries {@code
+ * admin.token} as a bearer token, compared in constant time. Every change is logged.
  */
 public final class AdminApi {
   private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
@@ -51,7 +52,10 @@ public final class AdminApi {
           Map.entry(HttpMethod.GET, PREFIX + "/journal"),
           Map.entry(HttpMethod.DELETE, PREFIX + "/journal"),
           Map.entry(HttpMethod.GET, PREFIX + "/journal/counts"),
-          Map.entry(HttpMethod.PUT, PREFIX + "/profiles"));
+          Map.entry(HttpMethod.PUT, PREFIX + "/profiles"),
+          Map.entry(HttpMethod.GET, PREFIX + "/triggers"),
+          Map.entry(HttpMethod.PUT, PREFIX + "/triggers/{id}"),
+          Map.entry(HttpMethod.DELETE, PREFIX + "/triggers/{id}"));
 
   private static final int MAX_JOURNAL_ENTRIES = 10_000;
   private static final String BEARER = "Bearer ";
@@ -83,6 +87,52 @@ public final class AdminApi {
     router.delete(PREFIX + "/journal").handler(this::resetJournal);
     router.get(PREFIX + "/journal/counts").handler(this::counts);
     router.put(PREFIX + "/profiles").handler(uploads).handler(this::putProfiles);
+    router.get(PREFIX + "/triggers").handler(this::triggers);
+    router
+        .put(PREFIX + "/triggers/:id")
+        .handler(bodies)
+        .handler(
+            change(
+                (ctx, json) -> {
+                  Trigger trigger = ConfigLoader.trigger(triggerId(ctx), json);
+                  engine.putTrigger(trigger);
+                  send(ctx, triggerJson(trigger));
+                }));
+    router.delete(PREFIX + "/triggers/:id").handler(this::removeTrigger);
+  }
+
+  private void triggers(RoutingContext ctx) {
+    JsonArray listed = new JsonArray();
+    engine.triggers().values().forEach(trigger -> listed.add(triggerJson(trigger)));
+    send(ctx, new JsonObject().put("triggers", listed));
+  }
+
+  private void removeTrigger(RoutingContext ctx) {
+    long id = triggerId(ctx);
+    if (!engine.removeTrigger(id)) {
+      throw ApiError.of(ErrorCode.TRIGGER_NOT_FOUND, "trigger " + id + " is not listed");
+    }
+    ctx.response().setStatusCode(204).end();
+  }
+
+  private static long triggerId(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    try {
+      long parsed = Long.parseLong(id);
+      if (parsed >= 1) {
+        return parsed;
+      }
+    } catch (NumberFormatException e) {
+      // Refused below, as any other id that is not a positive whole number.
+    }
+    throw ApiError.invalid("trigger id: a whole number from 1, got \"" + id + "\"");
+  }
+
+  private static JsonObject triggerJson(Trigger trigger) {
+    return new JsonObject()
+        .put("id", trigger.id())
+        .put("active", trigger.active())
+        .put("tokens", new JsonArray(trigger.tokens()));
   }
 
   private void putProfiles(RoutingContext ctx) {

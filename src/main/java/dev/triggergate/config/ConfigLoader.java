@@ -527,6 +527,17 @@ public final class ConfigLoader {
     return latency(new ConfigNode("latency", jsonObject(json)));
   }
 
+  /**
+   * A trigger mailing as the admin API receives it: its id from the path, the rest a JSON object.
+   */
+  public static Trigger trigger(long id, String json) {
+    ConfigNode node = new ConfigNode("trigger", jsonObject(json));
+    Trigger trigger =
+        new Trigger(id, node.bool("active", true), List.copyOf(node.strings("tokens")));
+    node.finish();
+    return trigger;
+  }
+
   /** Fault rules as the admin API receives them, likewise. */
   public static Faults faults(String json) {
     return faults(new ConfigNode("faults", jsonObject(json)));

@@ -120,7 +120,14 @@ public final class Launch implements Handler<RoutingContext> {
           ClientConnections.reset(ctx.request().connection());
         }
       }
-      case CLOSE -> ctx.request().connection().close();
+      case CLOSE -> {
+        // Over HTTP/2 the connection carries other streams: only this one goes.
+        if (http2) {
+          response.reset();
+        } else {
+          ctx.request().connection().close();
+        }
+      }
       case HANG -> {
         // Nothing: the client waits until it gives up, or the idle timeout closes the connection.
       }

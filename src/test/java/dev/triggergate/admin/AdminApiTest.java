@@ -23,6 +23,7 @@ import io.vertx.json.schema.Validator;
 import java.io.InputStream;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -156,6 +157,33 @@ class AdminApiTest {
   }
 
   @Test
+  void triggersAreListedAddedChangedAndRemovedAndTheNextBatchObeys() {
+    assertThat(gateway.postJson(BATCH.formatted(12, "x")).statusCode()).isEqualTo(404);
+
+    HttpResponse<Buffer> added = admin(HttpMethod.PUT, "/triggers/12", "{}");
+    int launched = gateway.postJson(BATCH.formatted(12, "x")).statusCode();
+    admin(HttpMethod.PUT, "/triggers/12", "{\"active\": false}");
+    int inactive = gateway.postJson(BATCH.formatted(12, "x")).statusCode();
+    admin(HttpMethod.PUT, "/triggers/12", "{\"tokens\": [\"only-this\"]}");
+    int otherToken = gateway.postJson(BATCH.formatted(12, "x")).statusCode();
+    JsonObject listed = admin(HttpMethod.GET, "/triggers", null).bodyAsJsonObject();
+    int removed = admin(HttpMethod.DELETE, "/triggers/12", null).statusCode();
+    int removedAgain = admin(HttpMethod.DELETE, "/triggers/12", null).statusCode();
+
+    assertThat(added.bodyAsJsonObject().getBoolean("active")).isTrue();
+    assertThat(launched).isEqualTo(200);
+    assertThat(inactive).isEqualTo(404);
+    assertThat(otherToken).isEqualTo(403);
+    assertThat(listed.getJsonArray("triggers").stream().map(t -> ((JsonObject) t).getLong("id")))
+        .containsExactly(8L, 9L, 12L);
+    assertThat(removed).isEqualTo(204);
+    assertThat(removedAgain).isEqualTo(404);
+    assertThat(gateway.postJson(BATCH.formatted(12, "x")).statusCode()).isEqualTo(404);
+    assertThat(admin(HttpMethod.PUT, "/triggers/0", "{}").statusCode()).isEqualTo(400);
+    assertThat(admin(HttpMethod.PUT, "/triggers/13", "{\"id\": 14}").statusCode()).isEqualTo(400);
+  }
+
+  @Test
   void aClientTokenInAFaultRuleNeverReachesTheLog() {
     Logger log = (Logger) LoggerFactory.getLogger(AdminApi.class);
     ListAppender<ILoggingEvent> lines = new ListAppender<>();
@@ -224,7 +252,7 @@ class AdminApiTest {
     Set<String> documented = new HashSet<>();
     JsonObject paths = openapi.getJsonObject("paths");
     for (String path : paths.fieldNames()) {
-      for (String method : paths.getJsonObject(path).fieldNames()) {
+      for (String method : operations(paths.getJsonObject(path))) {
         documented.add(method.toUpperCase(Locale.ROOT) + " " + path);
       }
     }
@@ -245,11 +273,13 @@ class AdminApiTest {
 
     JsonObject paths = openapi.getJsonObject("paths");
     for (String path : paths.fieldNames()) {
-      for (String method : paths.getJsonObject(path).fieldNames()) {
+      for (String method : operations(paths.getJsonObject(path))) {
         JsonObject operation = paths.getJsonObject(path).getJsonObject(method);
         HttpMethod verb = HttpMethod.valueOf(method.toUpperCase(Locale.ROOT));
-        if (verb == HttpMethod.DELETE || path.equals("/admin/profiles")) {
-          // No body to answer with, and an upload of its own below.
+        if (verb == HttpMethod.DELETE
+            || path.equals("/admin/profiles")
+            || (verb == HttpMethod.PUT && path.contains("{"))) {
+          // No GET answer to send back: each has its own request below.
           continue;
         }
         String body = null;
@@ -264,6 +294,17 @@ class AdminApiTest {
             responseSchema(operation, "200"), answer.bodyAsJsonObject(), method + " " + path);
       }
     }
+    HttpResponse<Buffer> putTrigger =
+        admin(HttpMethod.PUT, "/triggers/77", "{\"active\": false, \"tokens\": [\"t-1\"]}");
+    assertValid(
+        requestSchema(paths.getJsonObject("/admin/triggers/{id}").getJsonObject("put")),
+        new JsonObject("{\"active\": false, \"tokens\": [\"t-1\"]}"),
+        "PUT /admin/triggers/{id} body");
+    assertValid(
+        responseSchema(paths.getJsonObject("/admin/triggers/{id}").getJsonObject("put"), "200"),
+        putTrigger.bodyAsJsonObject(),
+        "PUT /admin/triggers/{id}");
+    assertThat(admin(HttpMethod.DELETE, "/triggers/77", null).statusCode()).isEqualTo(204);
     HttpResponse<Buffer> uploaded =
         admin(HttpMethod.PUT, "/profiles", "{\"profile_id\": \"aaaaaaaaaaaaaaaaaaaaaaaa\"}");
     assertValid(
@@ -334,6 +375,13 @@ class AdminApiTest {
         .findFirst()
         .orElseThrow()
         .substring(name.length() + 1);
+  }
+
+  /** The HTTP methods of a path item, leaving out its other keys (its parameters). */
+  private static List<String> operations(JsonObject pathItem) {
+    return pathItem.fieldNames().stream()
+        .filter(key -> Set.of("get", "put", "post", "delete", "patch").contains(key))
+        .toList();
   }
 
   private static JsonObject requestSchema(JsonObject operation) {

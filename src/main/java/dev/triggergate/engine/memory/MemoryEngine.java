@@ -31,11 +31,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,8 +55,7 @@ public final class MemoryEngine implements TriggerEngine {
   private volatile ProfileIndex profiles;
   private final AtomicLong uploads = new AtomicLong();
   private long swappedUpload;
-  private final Map<Long, Trigger> triggers;
-  private final boolean everyTriggerActive;
+  private final Map<Long, Trigger> triggers = new ConcurrentHashMap<>();
   private final Journal journal;
   private final Counter launches;
   private final Counter unmatched;
@@ -80,10 +79,7 @@ public final class MemoryEngine implements TriggerEngine {
             .register(registry);
     this.autoProfiles = config.autoProfiles();
     this.profiles = new ProfileIndex(profiles, config.autoProfiles());
-    this.triggers =
-        config.triggers().stream()
-            .collect(Collectors.toMap(Trigger::id, Function.identity(), (a, b) -> b));
-    this.everyTriggerActive = config.autoProfiles() && config.triggers().isEmpty();
+    config.triggers().forEach(trigger -> triggers.put(trigger.id(), trigger));
     this.journal = new Journal(config.journalMaxEntries());
     this.latency = new InjectedLatency(config.latency());
     this.faults = new InjectedFaults(config.faults());
@@ -115,7 +111,7 @@ public final class MemoryEngine implements TriggerEngine {
     LOG.info(
         "memory engine: {} profiles, {}{}",
         engine.profiles.size(),
-        engine.everyTriggerActive
+        engine.everyTriggerActive()
             ? "every trigger id active"
             : engine.triggers.size() + " trigger(s)",
         config.autoProfiles() ? ", auto_profiles on" : "");
@@ -153,6 +149,39 @@ public final class MemoryEngine implements TriggerEngine {
     profiles = next;
     LOG.info("admin: profiles replaced: {} before, {} now", before, next.size());
     return next.size();
+  }
+
+  /**
+   * With {@code auto_profiles} on and no trigger listed, every trigger id is active (SPEC §9); the
+   * first trigger listed, in the config or through the admin API, ends that.
+   */
+  private boolean everyTriggerActive() {
+    return autoProfiles && triggers.isEmpty();
+  }
+
+  /** The trigger mailings listed, by id. */
+  public Map<Long, Trigger> triggers() {
+    return new TreeMap<>(triggers);
+  }
+
+  /** Adds or replaces a trigger mailing, from the next batch on. */
+  public void putTrigger(Trigger trigger) {
+    Trigger before = triggers.put(trigger.id(), trigger);
+    LOG.info(
+        "admin: trigger {} {} (active: {}, {} token(s))",
+        trigger.id(),
+        before == null ? "added" : "changed",
+        trigger.active(),
+        trigger.tokens().size());
+  }
+
+  /** Removes a trigger mailing; false when there was none with that id. */
+  public boolean removeTrigger(long id) {
+    boolean removed = triggers.remove(id) != null;
+    if (removed) {
+      LOG.info("admin: trigger {} removed", id);
+    }
+    return removed;
   }
 
   public Latency latency() {
@@ -244,7 +273,7 @@ public final class MemoryEngine implements TriggerEngine {
 
   private void checkTrigger(StartBatch batch) {
     long id = batch.triggerId();
-    if (everyTriggerActive) {
+    if (everyTriggerActive()) {
       return;
     }
     Trigger trigger = triggers.get(id);
