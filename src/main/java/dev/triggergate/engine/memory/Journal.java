@@ -1,13 +1,17 @@
 package dev.triggergate.engine.memory;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
-/** The memory engine's record of launches: a bounded ring, oldest entries dropped first. */
+/**
+ * The memory engine's record of launches: a bounded ring, oldest entries dropped first. Launches
+ * are recorded one batch at a time; reading takes no lock, so a query over a large ring never holds
+ * launches up (one running while launches arrive may see the oldest entries it reaches replaced).
+ */
 public final class Journal {
   /**
    * One launch of a trigger for a profile.
@@ -16,25 +20,30 @@ public final class Journal {
    */
   public record Launch(long triggerId, String profileId, long timeMillis, String requestId) {}
 
-  private final Launch[] ring;
+  private final AtomicReferenceArray<Launch> ring;
   private final Map<Long, Long> perTrigger = new HashMap<>();
-  private long total;
+  private volatile long total;
 
   /**
    * @param capacity how many launches are kept; 0 keeps none but still counts them
    */
   public Journal(int capacity) {
-    this.ring = new Launch[capacity];
+    this.ring = new AtomicReferenceArray<>(capacity);
   }
 
   synchronized void record(long triggerId, List<String> profileIds, String requestId) {
-    long now = System.currentTimeMillis();
-    for (String profileId : profileIds) {
-      if (ring.length > 0) {
-        ring[(int) (total % ring.length)] = new Launch(triggerId, profileId, now, requestId);
-      }
-      total++;
+    if (profileIds.isEmpty()) {
+      return;
     }
+    long now = System.currentTimeMillis();
+    long next = total;
+    for (String profileId : profileIds) {
+      if (ring.length() > 0) {
+        ring.set((int) (next % ring.length()), new Launch(triggerId, profileId, now, requestId));
+      }
+      next++;
+    }
+    total = next;
     perTrigger.merge(triggerId, (long) profileIds.size(), Long::sum);
   }
 
@@ -45,7 +54,9 @@ public final class Journal {
 
   /** Forgets every launch and count. */
   public synchronized void reset() {
-    Arrays.fill(ring, null);
+    for (int i = 0; i < ring.length(); i++) {
+      ring.set(i, null);
+    }
     perTrigger.clear();
     total = 0;
   }
@@ -59,7 +70,7 @@ public final class Journal {
    * @param sinceMillis only at or after this time, or null
    * @param untilMillis only before this time, or null
    */
-  public synchronized List<Launch> find(
+  public List<Launch> find(
       Long triggerId,
       String profileId,
       String requestId,
@@ -67,10 +78,12 @@ public final class Journal {
       Long untilMillis,
       int limit) {
     List<Launch> out = new ArrayList<>();
-    int held = (int) Math.min(total, ring.length);
-    for (long i = total - 1; i >= total - held && out.size() < limit; i--) {
-      Launch launch = ring[(int) (i % ring.length)];
-      if ((triggerId == null || launch.triggerId() == triggerId)
+    long end = total;
+    int held = (int) Math.min(end, ring.length());
+    for (long i = end - 1; i >= end - held && out.size() < limit; i--) {
+      Launch launch = ring.get((int) (i % ring.length()));
+      if (launch != null
+          && (triggerId == null || launch.triggerId() == triggerId)
           && (profileId == null || profileId.equals(launch.profileId()))
           && (requestId == null || requestId.equals(launch.requestId()))
           && (sinceMillis == null || launch.timeMillis() >= sinceMillis)
@@ -82,16 +95,20 @@ public final class Journal {
   }
 
   /** Every launch since start, including those the ring no longer holds. */
-  public synchronized long total() {
+  public long total() {
     return total;
   }
 
   /** The launches still held, oldest first. */
-  public synchronized List<Launch> entries() {
-    int held = (int) Math.min(total, ring.length);
+  public List<Launch> entries() {
+    long end = total;
+    int held = (int) Math.min(end, ring.length());
     List<Launch> out = new ArrayList<>(held);
-    for (long i = total - held; i < total; i++) {
-      out.add(ring[(int) (i % ring.length)]);
+    for (long i = end - held; i < end; i++) {
+      Launch launch = ring.get((int) (i % ring.length()));
+      if (launch != null) {
+        out.add(launch);
+      }
     }
     return out;
   }
