@@ -204,23 +204,26 @@ public final class AdminApi {
       throw ApiError.invalid("limit: from 1 to " + MAX_JOURNAL_ENTRIES + ", got " + limit);
     }
     Journal journal = engine.journal();
-    JsonArray entries = new JsonArray();
-    for (Journal.Launch launch :
-        journal.find(
-            trigger,
-            ctx.request().getParam("profile_id"),
-            ctx.request().getParam("request_id"),
-            since,
-            until,
-            limit == null ? 100 : limit.intValue())) {
-      entries.add(
-          new JsonObject()
-              .put("trigger_id", launch.triggerId())
-              .put("profile_id", launch.profileId())
-              .put("time_ms", launch.timeMillis())
-              .put("request_id", launch.requestId()));
-    }
-    send(ctx, new JsonObject().put("total", journal.total()).put("entries", entries));
+    String profile = ctx.request().getParam("profile_id");
+    String requestId = ctx.request().getParam("request_id");
+    int most = limit == null ? 100 : limit.intValue();
+    // A scan of the whole ring (millions of entries, maybe): on a worker, not the event loop.
+    ctx.vertx()
+        .executeBlocking(() -> journal.find(trigger, profile, requestId, since, until, most), false)
+        .onSuccess(
+            found -> {
+              JsonArray entries = new JsonArray();
+              for (Journal.Launch launch : found) {
+                entries.add(
+                    new JsonObject()
+                        .put("trigger_id", launch.triggerId())
+                        .put("profile_id", launch.profileId())
+                        .put("time_ms", launch.timeMillis())
+                        .put("request_id", launch.requestId()));
+              }
+              send(ctx, new JsonObject().put("total", journal.total()).put("entries", entries));
+            })
+        .onFailure(ctx::fail);
   }
 
   private void counts(RoutingContext ctx) {
