@@ -88,17 +88,14 @@ public final class AdminApi {
     router.get(PREFIX + "/journal/counts").handler(this::counts);
     router.put(PREFIX + "/profiles").handler(uploads).handler(this::putProfiles);
     router.get(PREFIX + "/triggers").handler(this::triggers);
-    router
-        .put(PREFIX + "/triggers/:id")
-        .handler(bodies)
-        .handler(
-            change(
-                (ctx, json) -> {
-                  Trigger trigger = ConfigLoader.trigger(triggerId(ctx), json);
-                  engine.putTrigger(trigger);
-                  send(ctx, triggerJson(trigger));
-                }));
+    router.put(PREFIX + "/triggers/:id").handler(bodies).handler(change(this::putTrigger));
     router.delete(PREFIX + "/triggers/:id").handler(this::removeTrigger);
+  }
+
+  private void putTrigger(RoutingContext ctx, String json) {
+    Trigger trigger = ConfigLoader.trigger(triggerId(ctx), json);
+    engine.putTrigger(trigger);
+    send(ctx, triggerJson(trigger));
   }
 
   private void triggers(RoutingContext ctx) {
