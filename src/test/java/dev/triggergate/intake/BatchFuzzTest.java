@@ -1156,7 +1156,10 @@ class BatchFuzzTest {
   private static final Map<String, Arbitrary<Batch>> BATCHES = new ConcurrentHashMap<>();
 
   private static Arbitrary<Batch> batches(BodyKind kind, double attachProbability) {
+    // Modes drawn evenly: as edge cases, the first and last were drawn over half the time, and in
+    // one run of 200 tries a mode never came up (the coverage check then fails).
     return Arbitraries.of(MODES)
+        .withoutEdgeCases()
         .flatMap(
             mode ->
                 BATCHES.computeIfAbsent(
