@@ -120,14 +120,8 @@ final class ConfigNode {
       try {
         parsed = Double.parseDouble(value.asText().trim());
       } catch (NumberFormatException e) {
-        throw new ConfigException(
-            key(name)
-                + ": expected a number from "
-                + min
-                + " to "
-                + max
-                + ", got "
-                + describe(value));
+        // Not a number: refused below, as NaN is by the range check.
+        parsed = Double.NaN;
       }
     } else {
       parsed = Double.NaN;

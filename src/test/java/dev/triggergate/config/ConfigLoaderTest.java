@@ -63,6 +63,9 @@ class ConfigLoaderTest {
     assertThatThrownBy(
             () -> ConfigLoader.parse("engine: {memory: {latency: {distribution: lognormal}}}"))
         .hasMessageStartingWith("engine.memory.latency.median_ms: more than 0");
+    assertThatThrownBy(() -> ConfigLoader.parse("engine: {memory: {latency: {sigma: lots}}}"))
+        .hasMessage(
+            "engine.memory.latency.sigma: expected a number from 0.0 to 10.0, got \"lots\"");
     assertThatThrownBy(() -> ConfigLoader.parse("engine: {memory: {latency: {sigma: -1}}}"))
         .hasMessageStartingWith("engine.memory.latency.sigma: expected a number from 0.0 to 10.0");
   }
