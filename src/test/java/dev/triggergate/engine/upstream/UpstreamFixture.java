@@ -1,7 +1,10 @@
 package dev.triggergate.engine.upstream;
 
 import dev.triggergate.TestGateway;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.client.HttpResponse;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -58,6 +61,29 @@ final class UpstreamFixture implements BeforeAllCallback, AfterAllCallback, Afte
                 + Arrays.stream(urls).collect(Collectors.joining(", "))
                 + "]\n"
                 + yaml));
+  }
+
+  /**
+   * The same on one event loop, so that concurrent requests share its pool; {@code yaml} as above.
+   */
+  TestGateway gatewayOnOneLoop(String yaml, String... urls) {
+    return keep(
+        TestGateway.start(
+            "event_loops: 1",
+            "engine:\n  type: upstream\n  upstream:\n    urls: ["
+                + Arrays.stream(urls).collect(Collectors.joining(", "))
+                + "]\n"
+                + yaml));
+  }
+
+  /** Posts {@code batch} {@code count} times at once; the answers, in order. */
+  static List<HttpResponse<Buffer>> postAtOnce(TestGateway gateway, String batch, int count) {
+    List<Future<HttpResponse<Buffer>>> sent = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      sent.add(gateway.client.post(TestGateway.PATH).sendBuffer(Buffer.buffer(batch)));
+    }
+    Future.all(sent).await();
+    return sent.stream().map(Future::result).toList();
   }
 
   /** Closes {@code closeable} after the test. */

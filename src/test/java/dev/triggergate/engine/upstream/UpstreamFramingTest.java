@@ -10,7 +10,6 @@ import dev.triggergate.RawHttp.Response;
 import dev.triggergate.TestGateway;
 import dev.triggergate.engine.upstream.ScriptedUpstream.Dribble;
 import dev.triggergate.engine.upstream.ScriptedUpstream.HalfClose;
-import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -297,22 +296,12 @@ class UpstreamFramingTest {
     StubUpstream stub = upstreams.stub();
     stub.answerLate(300);
     TestGateway gateway =
-        upstreams.keep(
-            TestGateway.start(
-                "event_loops: 1",
-                "engine:\n  type: upstream\n  upstream:\n    urls: ["
-                    + stub.url()
-                    + "]\n    pool_size: 1\n    pool_wait_timeout_ms: 5000\n"));
+        upstreams.gatewayOnOneLoop(
+            "    pool_size: 1\n    pool_wait_timeout_ms: 5000\n", stub.url());
 
     List<Integer> statuses =
-        Future.all(
-                List.of(
-                    gateway.client.post(TestGateway.PATH).sendBuffer(Buffer.buffer(BATCH)),
-                    gateway.client.post(TestGateway.PATH).sendBuffer(Buffer.buffer(BATCH))))
-            .await()
-            .list()
-            .stream()
-            .map(answer -> ((io.vertx.ext.web.client.HttpResponse<?>) answer).statusCode())
+        UpstreamFixture.postAtOnce(gateway, BATCH, 2).stream()
+            .map(answer -> answer.statusCode())
             .toList();
 
     assertThat(statuses).containsExactly(200, 200);
@@ -345,23 +334,13 @@ class UpstreamFramingTest {
                 answer(http(JSON, "{\"second-on-0\":true}"))),
             List.of(answer(http(JSON, "{\"fresh\":true}"))));
     TestGateway gateway =
-        upstreams.keep(
-            TestGateway.start(
-                "event_loops: 1",
-                "engine:\n  type: upstream\n  upstream:\n    urls: ["
-                    + upstream.url()
-                    + "]\n    pool_size: 1\n    pool_wait_timeout_ms: 5000\n"));
+        upstreams.gatewayOnOneLoop(
+            "    pool_size: 1\n    pool_wait_timeout_ms: 5000\n", upstream.url());
 
     // The second request waits for the one connection, busy with the first.
     List<String> bodies =
-        Future.all(
-                List.of(
-                    gateway.client.post(TestGateway.PATH).sendBuffer(Buffer.buffer(BATCH)),
-                    gateway.client.post(TestGateway.PATH).sendBuffer(Buffer.buffer(BATCH))))
-            .await()
-            .list()
-            .stream()
-            .map(answer -> ((io.vertx.ext.web.client.HttpResponse<?>) answer).bodyAsString())
+        UpstreamFixture.postAtOnce(gateway, BATCH, 2).stream()
+            .map(answer -> answer.bodyAsString())
             .toList();
 
     assertThat(bodies).doesNotContain(smuggled);

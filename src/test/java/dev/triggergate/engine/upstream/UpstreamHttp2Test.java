@@ -182,23 +182,14 @@ class UpstreamHttp2Test {
                     .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(1))));
     stub.answerLate(1_500);
     TestGateway gateway =
-        upstreams.keep(
-            TestGateway.start(
-                "event_loops: 1",
-                "engine:\n  type: upstream\n  upstream:\n    urls: ["
-                    + stub.url()
-                    + "]\n    http2: true\n    pool_size: 1\n    pool_wait_timeout_ms: 300\n"
-                    + "    connect_timeout_ms: 200\n"));
+        upstreams.gatewayOnOneLoop(
+            "    http2: true\n    pool_size: 1\n    pool_wait_timeout_ms: 300\n"
+                + "    connect_timeout_ms: 200\n",
+            stub.url());
 
     List<Integer> statuses =
-        Future.all(
-                List.of(
-                    gateway.client.post(TestGateway.PATH).sendBuffer(Buffer.buffer(BATCH)),
-                    gateway.client.post(TestGateway.PATH).sendBuffer(Buffer.buffer(BATCH))))
-            .await()
-            .list()
-            .stream()
-            .map(answer -> ((io.vertx.ext.web.client.HttpResponse<?>) answer).statusCode())
+        UpstreamFixture.postAtOnce(gateway, BATCH, 2).stream()
+            .map(answer -> answer.statusCode())
             .toList();
 
     assertThat(statuses).containsExactlyInAnyOrder(200, 503);
