@@ -7,6 +7,8 @@
 #                    the proxies forward to)
 #          gateway   the fat jar on the memory engine
 #          limited   the same with two local rate policies the load never exhausts
+#          defaults  the fat jar as `java -jar` starts it (access log on, de-duplication on) plus
+#                    one local rate policy the load never exhausts
 #          nginx     nginx proxy_pass (bench/nginx.conf) with keep-alive to a bare server
 #          upstream  the fat jar on the upstream engine, forwarding to a bare server
 #          baseline  the same with another build's jar, named by BASELINE_JAR (e.g. one built from
@@ -118,6 +120,15 @@ start_limited() {
   local port=$1 log=$2
   TG_SERVER__HOST=127.0.0.1 TG_SERVER__PORT=$port TG_ACCESS_LOG__ENABLED=false \
     TG_RATE_LIMITS__POLICIES=$POLICIES \
+    java "${HEAP[@]}" -jar target/trigger-gateway.jar >"$log" 2>&1 &
+  server_pid=$!
+  wait_ready "http://127.0.0.1:$port/health" "$log"
+}
+
+start_defaults() {
+  local port=$1 log=$2
+  TG_SERVER__HOST=127.0.0.1 TG_SERVER__PORT=$port \
+    TG_RATE_LIMITS__POLICIES="[{name: per-token, key: token, limit: 100000000, period_ms: 1000}]" \
     java "${HEAP[@]}" -jar target/trigger-gateway.jar >"$log" 2>&1 &
   server_pid=$!
   wait_ready "http://127.0.0.1:$port/health" "$log"
@@ -310,7 +321,7 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b == 0 ? 0 : a / b) }'; }
 # Each target against the bare server, the rate-limited gateway against the plain one, and the
 # upstream engine against nginx and the plain forwarder.
-for pair in gateway/bare limited/bare limited/gateway nginx/bare upstream/bare upstream/nginx \
+for pair in gateway/bare limited/bare limited/gateway defaults/bare defaults/gateway nginx/bare upstream/bare upstream/nginx \
   upstream/forwarder forwarder/nginx upstream/baseline baseline/nginx socket/nginx; do
   a=${pair%/*} b=${pair#*/}
   if [[ -n ${med[$a.3]:-} && -n ${med[$b.3]:-} ]]; then
