@@ -1,6 +1,7 @@
 package dev.triggergate;
 
 import dev.triggergate.admin.AdminApi;
+import dev.triggergate.config.ConfigException;
 import dev.triggergate.config.GatewayConfig;
 import dev.triggergate.dedup.DedupStore;
 import dev.triggergate.dedup.Deduplication;
@@ -9,6 +10,7 @@ import dev.triggergate.dedup.RedisDedupStore;
 import dev.triggergate.engine.TriggerEngine;
 import dev.triggergate.engine.memory.MemoryEngine;
 import dev.triggergate.engine.upstream.UpstreamEngine;
+import dev.triggergate.http.AccessLogOutput;
 import dev.triggergate.http.ClientConnections;
 import dev.triggergate.http.Pipeline;
 import dev.triggergate.http.ServerOptions;
@@ -26,6 +28,14 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -53,10 +63,15 @@ public final class GatewayVerticle extends VerticleBase {
    *
    * @param port the port it listens on (the real one when the configuration said 0)
    * @param engine the engine behind it
+   * @param accessLog where its access lines go, or null when the access log is off
    * @param deploymentId its deployment, for undeploying
    */
   public record Running(
-      int port, TriggerEngine engine, PrometheusMeterRegistry registry, String deploymentId) {}
+      int port,
+      TriggerEngine engine,
+      PrometheusMeterRegistry registry,
+      AccessLogOutput accessLog,
+      String deploymentId) {}
 
   /** Builds the gateway's parts once and starts serving. */
   public static Future<Running> deploy(Vertx vertx, GatewayConfig config) {
@@ -74,7 +89,15 @@ public final class GatewayVerticle extends VerticleBase {
                     .deployVerticle(
                         () -> new GatewayVerticle(config, parts, port),
                         new DeploymentOptions().setInstances(instances))
-                    .map(id -> new Running(port.get(), parts.engine(), parts.registry(), id)));
+                    .map(
+                        id ->
+                            new Running(
+                                port.get(),
+                                parts.engine(),
+                                parts.registry(),
+                                parts.accessLog(),
+                                id))
+                    .onFailure(error -> closeAccessLog(vertx, parts)));
   }
 
   /** An admin change is a small JSON object. */
@@ -85,7 +108,9 @@ public final class GatewayVerticle extends VerticleBase {
       TriggerEngine engine,
       PrometheusMeterRegistry registry,
       HttpServerOptions serverOptions,
-      ClientConnections connections) {}
+      ClientConnections connections,
+      AccessLogOutput accessLog,
+      AtomicInteger serving) {}
 
   private static Parts parts(Vertx vertx, GatewayConfig config) {
     warnIfBudgetsExceedTheHeap(config.limits());
@@ -112,6 +137,8 @@ public final class GatewayVerticle extends VerticleBase {
                 registry)
             : engine;
     HttpServerOptions serverOptions = ServerOptions.of(config.server());
+    AccessLogOutput accessLog =
+        config.accessLog().enabled() ? accessLogOutput(config.accessLog(), registry) : null;
     AdminApi admin =
         config.admin().enabled() && engine instanceof MemoryEngine memory
             ? new AdminApi(
@@ -131,11 +158,33 @@ public final class GatewayVerticle extends VerticleBase {
                     config.server().bodyMinBytesPerSecond()))
             : null;
     return new Parts(
-        new Pipeline(vertx, config, schema, served, rateLimiting, registry, admin),
+        new Pipeline(vertx, config, schema, served, rateLimiting, registry, admin, accessLog),
         engine,
         registry,
         serverOptions,
-        new ClientConnections(serverOptions, config.server(), registry));
+        new ClientConnections(serverOptions, config.server(), registry),
+        accessLog,
+        new AtomicInteger());
+  }
+
+  private static AccessLogOutput accessLogOutput(
+      GatewayConfig.AccessLog config, MeterRegistry registry) {
+    WritableByteChannel out;
+    if (config.path() == null) {
+      out = new FileOutputStream(FileDescriptor.out).getChannel();
+    } else {
+      try {
+        out =
+            FileChannel.open(
+                Path.of(config.path()),
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND);
+      } catch (IOException | InvalidPathException e) {
+        throw new ConfigException("access_log.path: cannot append to " + config.path() + ": " + e);
+      }
+    }
+    return new AccessLogOutput(out, config.bufferBytes(), config.flushIntervalMs(), registry);
   }
 
   /**
@@ -170,6 +219,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    parts.serving().incrementAndGet();
     Router router = parts.pipeline().router(vertx);
     server =
         vertx
@@ -182,9 +232,31 @@ public final class GatewayVerticle extends VerticleBase {
     return server.listen().onSuccess(listening -> port.compareAndSet(0, listening.actualPort()));
   }
 
-  /** Drains: stops accepting, lets requests in flight finish within the shutdown timeout. */
+  /**
+   * Drains: stops accepting, lets requests in flight finish within the shutdown timeout. The last
+   * instance to stop writes out the access log, whose last lines are those of the drained requests.
+   */
   @Override
   public Future<?> stop() {
-    return server.shutdown(config.server().shutdownTimeoutMs(), TimeUnit.MILLISECONDS);
+    return server
+        .shutdown(config.server().shutdownTimeoutMs(), TimeUnit.MILLISECONDS)
+        .eventually(
+            () ->
+                parts.serving().decrementAndGet() == 0
+                    ? closeAccessLog(vertx, parts)
+                    : Future.succeededFuture());
+  }
+
+  /** Closing writes out what is buffered: a blocking write, kept off the event loop. */
+  private static Future<Void> closeAccessLog(Vertx vertx, Parts parts) {
+    AccessLogOutput accessLog = parts.accessLog();
+    if (accessLog == null) {
+      return Future.succeededFuture();
+    }
+    return vertx.executeBlocking(
+        () -> {
+          accessLog.close();
+          return null;
+        });
   }
 }

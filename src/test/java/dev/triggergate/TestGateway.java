@@ -17,6 +17,8 @@ import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /** A real gateway on a free loopback port, with a real HTTP client pointed at it. */
 public final class TestGateway implements AutoCloseable {
@@ -46,10 +48,12 @@ public final class TestGateway implements AutoCloseable {
   public final Vertx vertx;
   public final GatewayVerticle.Running running;
   public final WebClient client;
+  private final GatewayConfig config;
 
-  private TestGateway(Vertx vertx, GatewayVerticle.Running running) {
+  private TestGateway(Vertx vertx, GatewayVerticle.Running running, GatewayConfig config) {
     this.vertx = vertx;
     this.running = running;
+    this.config = config;
     this.client =
         WebClient.create(
             vertx,
@@ -79,11 +83,57 @@ public final class TestGateway implements AutoCloseable {
                 + yaml);
     Vertx vertx = Vertx.vertx();
     try {
-      return new TestGateway(vertx, GatewayVerticle.deploy(vertx, config).await());
+      return new TestGateway(vertx, GatewayVerticle.deploy(vertx, config).await(), config);
     } catch (RuntimeException e) {
       // A gateway that failed to start must not leave its event loops behind.
       vertx.close().await();
       throw e;
+    }
+  }
+
+  /**
+   * Starts a gateway like {@link #start(String, String)} whose access log is on and goes to a file
+   * of its own, read by {@link #accessLines()}.
+   */
+  public static TestGateway logged(String server, String yaml) {
+    Path file;
+    try {
+      file = Files.createTempFile("access", ".log");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    // A key given twice takes its last value: this overrides the access log start() turns off.
+    return start(server, "access_log: {enabled: true, path: '" + file + "'}\n" + yaml);
+  }
+
+  /** The access lines written so far, after the gateway wrote out what it buffers. */
+  public List<String> accessLines() {
+    try {
+      running.accessLog().flush().get(10, TimeUnit.SECONDS);
+      return Files.readAllLines(Path.of(config.accessLog().path()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (Exception e) {
+      throw new IllegalStateException("the access log did not flush", e);
+    }
+  }
+
+  /**
+   * The first access line containing a text. A line is written when its response ends, which can be
+   * just after the client has read the response: this looks again until a deadline.
+   */
+  public String awaitAccessLine(String text) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      for (String line : accessLines()) {
+        if (line.contains(text)) {
+          return line;
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no access line contains " + text);
+      }
+      vertx.timer(10, TimeUnit.MILLISECONDS).await();
     }
   }
 
@@ -140,5 +190,12 @@ public final class TestGateway implements AutoCloseable {
   @Override
   public void close() {
     vertx.close().await();
+    if (config.accessLog().enabled() && config.accessLog().path() != null) {
+      try {
+        Files.deleteIfExists(Path.of(config.accessLog().path()));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.triggergate.api;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -8,6 +9,9 @@ import java.util.List;
 /** Writes Altcraft's response envelope, success or error, as JSON or XML (SPEC §5). */
 public final class Envelope {
   private static final String OK_TEXT = "Successful operation";
+
+  /** Jackson's string escaper, into the builder: no generator per id. */
+  private static final JsonStringEncoder JSON = JsonStringEncoder.getInstance();
 
   private Envelope() {}
 
@@ -28,7 +32,9 @@ public final class Envelope {
         if (i > 0) {
           out.append(',');
         }
-        out.append("{\"profile_id\":").append(quote(profileIds.get(i))).append('}');
+        out.append("{\"profile_id\":\"");
+        JSON.quoteAsString(profileIds.get(i), out);
+        out.append("\"}");
       }
       out.append("]}");
     }
@@ -64,10 +70,6 @@ public final class Envelope {
       json.put("errors", new JsonArray(List.copyOf(error.details())));
     }
     return json.toBuffer();
-  }
-
-  private static String quote(String value) {
-    return io.vertx.core.json.Json.encode(value);
   }
 
   private static void escapeXml(String text, StringBuilder out) {

@@ -569,7 +569,12 @@ public final class ConfigLoader {
   }
 
   private static AccessLog accessLog(ConfigNode node) {
-    AccessLog accessLog = new AccessLog(node.bool("enabled", true));
+    AccessLog accessLog =
+        new AccessLog(
+            node.bool("enabled", true),
+            node.string("path", null),
+            node.integer("buffer_bytes", 8L << 20, 128 * 1024, 1L << 30),
+            node.integer("flush_interval_ms", 100, 1, 10_000));
     node.finish();
     return accessLog;
   }

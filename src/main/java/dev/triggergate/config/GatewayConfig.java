@@ -347,8 +347,15 @@ public record GatewayConfig(
    */
   public record Auth(List<String> allowedTokens, String allowedTokensFile) {}
 
-  /** The one-line-per-request JSON access log. */
-  public record AccessLog(boolean enabled) {}
+  /**
+   * The one-line-per-request JSON access log.
+   *
+   * @param path a file lines are appended to, or null for standard output
+   * @param bufferBytes the most bytes of lines waiting to be written; beyond, lines are dropped and
+   *     counted
+   * @param flushIntervalMs the longest a line waits before it is written
+   */
+  public record AccessLog(boolean enabled, String path, long bufferBytes, long flushIntervalMs) {}
 
   /**
    * The admin API of the memory engine (SPEC §8): off unless enabled, then behind its own token.

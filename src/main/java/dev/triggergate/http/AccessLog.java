@@ -1,64 +1,135 @@
 package dev.triggergate.http;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.triggergate.api.RequestKeys;
 import dev.triggergate.api.Sha256;
 import dev.triggergate.dedup.Deduplication;
 import dev.triggergate.engine.StartBatch;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 
 /**
- * Writes one JSON line per request when its response ends: id, status, error code, latency, bytes,
- * items, trigger, a short hash of the token (never the token itself) and whether the answer was a
- * repeat's (SPEC §8).
+ * Writes one JSON line per request when its response ends: time, id, status, error code, latency,
+ * bytes, items, trigger, a short hash of the token (never the token itself) and whether the answer
+ * was a repeat's (SPEC §8). Each event loop formats into a builder of its own, strings escaped by
+ * Jackson's encoder; the line goes to the {@link AccessLogOutput}'s buffers.
  */
 public final class AccessLog implements Handler<RoutingContext> {
-  private static final Logger LOG = LoggerFactory.getLogger("access");
+  private static final JsonStringEncoder JSON = JsonStringEncoder.getInstance();
+
+  /** Up to the second, so each thread formats a date once a second, not once a line. */
+  private static final DateTimeFormatter SECOND =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.").withZone(ZoneOffset.UTC);
+
+  private final AccessLogOutput output;
+  private final ThreadLocal<Format> format = ThreadLocal.withInitial(Format::new);
+
+  public AccessLog(AccessLogOutput output) {
+    this.output = output;
+  }
 
   @Override
   public void handle(RoutingContext ctx) {
     long start = System.nanoTime();
-    ctx.addEndHandler(done -> LOG.info(line(ctx, start)));
+    ctx.addEndHandler(done -> output.append(format.get().line(ctx, start)));
     ctx.next();
   }
 
-  private static String line(RoutingContext ctx, long start) {
-    HttpServerRequest request = ctx.request();
-    JsonObject line =
-        new JsonObject()
-            .put("request_id", (String) ctx.get(RequestKeys.REQUEST_ID))
-            .put("method", request.method().name())
-            .put("path", request.path())
-            .put("status", ClientOutcome.status(ctx))
-            .put("error", ctx.get(RequestKeys.ERROR, 0))
-            .put("latency_ms", (System.nanoTime() - start) / 1_000_000.0)
-            .put("bytes_in", request.bytesRead())
-            .put("bytes_out", ctx.response().bytesWritten())
-            .put("client", request.remoteAddress() == null ? null : request.remoteAddress().host());
-    if (ClientOutcome.incomplete(ctx)) {
-      line.put("incomplete", true);
+  /** One thread's line builder and the little it remembers between lines. */
+  private static final class Format {
+    private final StringBuilder line = new StringBuilder(512);
+    private long second = Long.MIN_VALUE;
+    private String secondText;
+    private String lastToken;
+    private String lastTokenHash;
+
+    StringBuilder line(RoutingContext ctx, long start) {
+      HttpServerRequest request = ctx.request();
+      long latencyMicros = (System.nanoTime() - start) / 1_000;
+      StringBuilder out = line;
+      out.setLength(0);
+      out.append("{\"time\":\"");
+      time(System.currentTimeMillis());
+      out.append("\",\"request_id\":");
+      string(ctx.get(RequestKeys.REQUEST_ID));
+      out.append(",\"method\":");
+      string(request.method().name());
+      out.append(",\"path\":");
+      string(request.path());
+      out.append(",\"status\":").append(ClientOutcome.status(ctx));
+      int error = ctx.get(RequestKeys.ERROR, 0);
+      out.append(",\"error\":").append(error);
+      out.append(",\"latency_ms\":").append(latencyMicros / 1_000).append('.');
+      long fraction = latencyMicros % 1_000;
+      if (fraction < 100) {
+        out.append(fraction < 10 ? "00" : "0");
+      }
+      out.append(fraction);
+      out.append(",\"bytes_in\":").append(request.bytesRead());
+      out.append(",\"bytes_out\":").append(ctx.response().bytesWritten());
+      out.append(",\"client\":");
+      SocketAddress client = request.remoteAddress();
+      string(client == null ? null : client.host());
+      if (ClientOutcome.incomplete(ctx)) {
+        out.append(",\"incomplete\":true");
+      }
+      if (ctx.response().headers().contains(Deduplication.DUPLICATE_REQUEST)) {
+        out.append(",\"duplicate\":true");
+      }
+      StartBatch batch = ctx.get(RequestKeys.BATCH);
+      if (batch != null) {
+        out.append(",\"trigger_id\":").append(batch.triggerId());
+        out.append(",\"items\":").append(batch.itemCount());
+        out.append(",\"token_hash\":");
+        string(tokenHash(batch.token()));
+      }
+      return out.append('}');
     }
-    if (ctx.response().headers().contains(Deduplication.DUPLICATE_REQUEST)) {
-      line.put("duplicate", true);
+
+    private void time(long millis) {
+      long now = millis / 1_000;
+      if (now != second) {
+        second = now;
+        secondText = SECOND.format(Instant.ofEpochSecond(now));
+      }
+      long fraction = millis % 1_000;
+      line.append(secondText);
+      if (fraction < 100) {
+        line.append(fraction < 10 ? "00" : "0");
+      }
+      line.append(fraction).append('Z');
     }
-    StartBatch batch = ctx.get(RequestKeys.BATCH);
-    if (batch != null) {
-      line.put("trigger_id", batch.triggerId())
-          .put("items", batch.itemCount())
-          .put("token_hash", tokenHash(batch.token()));
+
+    private void string(String value) {
+      if (value == null) {
+        line.append("null");
+        return;
+      }
+      line.append('"');
+      JSON.quoteAsString(value, line);
+      line.append('"');
     }
-    return line.encode();
+
+    /** A client sends one token after another: its hash is worked out once, not per line. */
+    private String tokenHash(String token) {
+      if (token == null) {
+        return null;
+      }
+      if (!token.equals(lastToken)) {
+        lastToken = token;
+        lastTokenHash = AccessLog.tokenHash(token);
+      }
+      return lastTokenHash;
+    }
   }
 
   /** The first 8 hex digits of the token's SHA-256: enough to tell clients apart in a log. */
   static String tokenHash(String token) {
-    if (token == null) {
-      return null;
-    }
     byte[] digest = Sha256.of(token);
     StringBuilder out = new StringBuilder(8);
     for (int i = 0; i < 4; i++) {

@@ -56,10 +56,11 @@ public final class Pipeline {
       TriggerEngine engine,
       RateLimiting rateLimiting,
       PrometheusMeterRegistry registry,
-      AdminApi admin) {
+      AdminApi admin,
+      AccessLogOutput accessLogOutput) {
     this.admin = admin;
     GatewayConfig.Limits limits = config.limits();
-    this.accessLog = config.accessLog().enabled() ? new AccessLog() : null;
+    this.accessLog = accessLogOutput == null ? null : new AccessLog(accessLogOutput);
     this.requestMetrics = new RequestMetrics(registry);
     this.inFlight = new InFlightLimit(limits.maxInFlight());
     this.tokenGate = TokenGate.of(config.auth(), registry);

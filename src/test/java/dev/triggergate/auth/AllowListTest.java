@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
+import ch.qos.logback.core.read.ListAppender;
 import dev.triggergate.GatewayVerticle;
 import dev.triggergate.TestGateway;
 import dev.triggergate.config.ConfigException;
@@ -26,9 +26,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -258,15 +255,13 @@ class AllowListTest {
 
   @Test
   void tokensNeverReachTheLogsWhileRequestsAreLogged() {
-    Logger access = (Logger) LoggerFactory.getLogger("access");
     Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    Lines lines = new Lines();
-    lines.setContext(access.getLoggerContext());
-    lines.start();
-    access.addAppender(lines);
-    root.addAppender(lines);
+    ListAppender<ILoggingEvent> events = new ListAppender<>();
+    events.start();
+    root.addAppender(events);
     List<String> ids = new ArrayList<>();
-    try (TestGateway logged = TestGateway.start("access_log: {enabled: true}\n" + AUTH)) {
+    List<String> accessLines;
+    try (TestGateway logged = TestGateway.logged("", AUTH)) {
       for (Place place : Place.values()) {
         String refusedId = "refused-" + place.tag;
         String allowedId = "allowed-" + place.tag;
@@ -276,7 +271,7 @@ class AllowListTest {
         ids.add(allowedId);
       }
       for (String id : ids) {
-        String line = lines.awaitContaining("\"request_id\":\"" + id + "\"");
+        String line = logged.awaitAccessLine("\"request_id\":\"" + id + "\"");
         int status = id.startsWith("refused") ? 403 : 200;
         assertThat(new JsonObject(line).getInteger("status")).as(id).isEqualTo(status);
         if (id.equals("refused-header") || id.equals("refused-query")) {
@@ -284,45 +279,15 @@ class AllowListTest {
           assertThat(new JsonObject(line).getLong("bytes_in")).as(id).isZero();
         }
       }
+      accessLines = logged.accessLines();
     } finally {
-      access.detachAppender(lines);
-      root.detachAppender(lines);
+      root.detachAppender(events);
     }
-    assertThat(lines.all).isNotEmpty().noneMatch(line -> line.contains(UNKNOWN));
-    assertThat(lines.all).noneMatch(line -> line.contains(GOOD));
-  }
-
-  /** Every line logged while it is attached, the access log's and the application's. */
-  private static final class Lines extends AppenderBase<ILoggingEvent> {
-    final List<String> all = new CopyOnWriteArrayList<>();
-    private final BlockingQueue<String> fresh = new LinkedBlockingQueue<>();
-
-    @Override
-    protected void append(ILoggingEvent event) {
-      all.add(event.getFormattedMessage());
-      fresh.add(event.getFormattedMessage());
-    }
-
-    /** The access line is written when the response ends, which may be after the client read it. */
-    String awaitContaining(String text) {
-      for (String line : all) {
-        if (line.contains(text)) {
-          return line;
-        }
-      }
-      try {
-        for (String line = fresh.poll(10, TimeUnit.SECONDS);
-            line != null;
-            line = fresh.poll(10, TimeUnit.SECONDS)) {
-          if (line.contains(text)) {
-            return line;
-          }
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      throw new AssertionError("no log line contains " + text);
-    }
+    List<String> all = new ArrayList<>(accessLines);
+    events.list.forEach(event -> all.add(event.getFormattedMessage()));
+    assertThat(accessLines).hasSize(ids.size());
+    assertThat(all).noneMatch(line -> line.contains(UNKNOWN));
+    assertThat(all).noneMatch(line -> line.contains(GOOD));
   }
 
   private static String batch(String token) {

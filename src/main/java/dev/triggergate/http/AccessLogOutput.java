@@ -1,0 +1,317 @@
+package dev.triggergate.http;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.CharsetEncoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where access lines go: each thread that logs fills a buffer of its own, one thread writes the
+ * filled buffers to the output in large writes. A line costs a copy into a buffer and an
+ * uncontended lock, never a system call, an allocation or a wait on the output.
+ *
+ * <p>The buffers come from a fixed pool ({@code bufferBytes} in all). When the output is slower
+ * than the traffic and every buffer waits to be written, new lines are dropped rather than block an
+ * event loop, and each dropped line is counted ({@code gateway_access_log_dropped_lines_total}) and
+ * reported in the application log, so that "every request is logged" is true or measurably false.
+ * Lines reach the output within {@code flushIntervalMs} of being logged; {@link #flush} and {@link
+ * #close} write everything logged before them.
+ */
+public final class AccessLogOutput implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(AccessLogOutput.class);
+
+  /** One buffer: large writes, and still a small share of the pool. */
+  static final int BUFFER_BYTES = 64 * 1024;
+
+  /** Dropped lines are reported at most this often, with their count since the last report. */
+  private static final long DROP_REPORT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  private static final Object CLOSE = new Object();
+
+  private final WritableByteChannel out;
+  private final long flushIntervalMs;
+  private final int maxBuffers;
+  private final AtomicInteger buffers = new AtomicInteger();
+  private final ArrayBlockingQueue<ByteBuffer> free;
+
+  /** Filled buffers, flush requests and the close request, in the order they were made. */
+  private final LinkedBlockingQueue<Object> jobs = new LinkedBlockingQueue<>();
+
+  private final List<Slot> slots = new CopyOnWriteArrayList<>();
+  private final ThreadLocal<Slot> slot = ThreadLocal.withInitial(this::newSlot);
+  private final Counter written;
+  private final Counter droppedFull;
+  private final Counter droppedFailed;
+  private final Counter droppedTooLong;
+  private final Counter droppedClosed;
+  private final AtomicLong droppedSinceReport = new AtomicLong();
+  private final Thread writer;
+  private final CompletableFuture<Void> closed = new CompletableFuture<>();
+  private volatile boolean closing;
+  private long lastReport = System.nanoTime();
+  private boolean writeFailureReported;
+
+  /**
+   * @param out where lines go, in large writes from one thread; closed by {@link #close}
+   * @param bufferBytes the most bytes of lines held at once (at least two buffers' worth is used)
+   * @param flushIntervalMs how long a line may wait in a buffer that is not full
+   */
+  public AccessLogOutput(
+      WritableByteChannel out, long bufferBytes, long flushIntervalMs, MeterRegistry registry) {
+    this.out = out;
+    this.flushIntervalMs = flushIntervalMs;
+    this.maxBuffers = (int) Math.max(2, Math.min(Integer.MAX_VALUE, bufferBytes / BUFFER_BYTES));
+    this.free = new ArrayBlockingQueue<>(maxBuffers);
+    this.written =
+        Counter.builder("gateway_access_log_lines")
+            .description("Access log lines written to the output")
+            .register(registry);
+    this.droppedFull = dropped(registry, "buffers_full");
+    this.droppedFailed = dropped(registry, "write_failed");
+    this.droppedTooLong = dropped(registry, "too_long");
+    this.droppedClosed = dropped(registry, "closed");
+    this.writer = new Thread(this::writeLoop, "trigger-gateway-access-log");
+    writer.setDaemon(true);
+    writer.start();
+  }
+
+  private static Counter dropped(MeterRegistry registry, String reason) {
+    return Counter.builder("gateway_access_log_dropped_lines")
+        .description(
+            "Access log lines not written: every buffer waiting on a slow output, or a failed write")
+        .tag("reason", reason)
+        .register(registry);
+  }
+
+  /**
+   * Appends one line (a newline is added). Never blocks on the output: a line that finds no room is
+   * dropped and counted.
+   */
+  public void append(StringBuilder line) {
+    Slot mine = slot.get();
+    synchronized (mine) {
+      mine.append(line);
+    }
+  }
+
+  /** Completes once every line appended before this call is written (or counted as dropped). */
+  public CompletableFuture<Void> flush() {
+    if (closing) {
+      return closed;
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    jobs.add(done);
+    return done;
+  }
+
+  /** Writes what is buffered, then closes the output. Lines appended afterwards are dropped. */
+  @Override
+  public void close() {
+    closing = true;
+    jobs.add(CLOSE);
+    try {
+      closed.get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("the access log did not finish writing: {}", e.toString());
+    }
+  }
+
+  private Slot newSlot() {
+    Slot created = new Slot();
+    slots.add(created);
+    return created;
+  }
+
+  /** A buffer from the pool, a new one while the pool has room, or null when all are in use. */
+  private ByteBuffer takeBuffer() {
+    ByteBuffer buffer = free.poll();
+    if (buffer != null) {
+      return buffer;
+    }
+    while (true) {
+      int count = buffers.get();
+      if (count >= maxBuffers) {
+        return null;
+      }
+      if (buffers.compareAndSet(count, count + 1)) {
+        return ByteBuffer.allocate(BUFFER_BYTES);
+      }
+    }
+  }
+
+  private void lineDropped(Counter reason) {
+    reason.increment();
+    droppedSinceReport.incrementAndGet();
+  }
+
+  /** One logging thread's buffer, with what it needs to encode a line without allocating. */
+  private final class Slot {
+    private ByteBuffer buffer;
+    private int lines;
+    private final CharsetEncoder encoder =
+        StandardCharsets.UTF_8
+            .newEncoder()
+            .onMalformedInput(CodingErrorAction.REPLACE)
+            .onUnmappableCharacter(CodingErrorAction.REPLACE);
+    private char[] chars = new char[512];
+    private CharBuffer view = CharBuffer.wrap(chars);
+
+    void append(StringBuilder line) {
+      int length = line.length() + 1;
+      if (closing) {
+        lineDropped(droppedClosed);
+        return;
+      }
+      if (length * 3L > BUFFER_BYTES) {
+        // Cannot come from a head within the server's caps; counted all the same.
+        lineDropped(droppedTooLong);
+        return;
+      }
+      if (length > chars.length) {
+        chars = new char[Math.max(length, chars.length * 2)];
+        view = CharBuffer.wrap(chars);
+      }
+      line.getChars(0, line.length(), chars, 0);
+      chars[length - 1] = '\n';
+      // UTF-8 takes at most three bytes per char; a buffer with less room goes to be written.
+      if (buffer != null && buffer.remaining() < length * 3) {
+        handOff();
+      }
+      if (buffer == null && (buffer = takeBuffer()) == null) {
+        lineDropped(droppedFull);
+        return;
+      }
+      view.clear().limit(length);
+      encoder.reset();
+      encoder.encode(view, buffer, true);
+      encoder.flush(buffer);
+      lines++;
+    }
+
+    /** Sends this slot's buffer to be written; the next line takes a new one. */
+    void handOff() {
+      if (buffer != null && buffer.position() > 0) {
+        jobs.add(new Filled(buffer, lines));
+        buffer = null;
+        lines = 0;
+      }
+    }
+  }
+
+  private record Filled(ByteBuffer buffer, int lines) {}
+
+  private void writeLoop() {
+    try {
+      while (true) {
+        Object job = jobs.poll(flushIntervalMs, TimeUnit.MILLISECONDS);
+        if (job == null) {
+          sweep();
+        } else if (job instanceof Filled filled) {
+          write(filled);
+        } else if (job instanceof CompletableFuture<?> flush) {
+          writeQueuedAndSwept();
+          ((CompletableFuture<?>) flush).complete(null);
+        } else if (job == CLOSE) {
+          writeQueuedAndSwept();
+          closeOutput();
+          return;
+        }
+        reportDrops(false);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      closeOutput();
+    }
+  }
+
+  /** Writes the buffers handed off so far, then what each slot holds. */
+  private void writeQueuedAndSwept() {
+    Object job;
+    while ((job = jobs.peek()) instanceof Filled) {
+      jobs.poll();
+      write((Filled) job);
+    }
+    sweep();
+  }
+
+  /** Takes every slot's partly filled buffer, so no line waits longer than the flush interval. */
+  private void sweep() {
+    for (Slot each : slots) {
+      Filled taken;
+      synchronized (each) {
+        if (each.buffer == null || each.buffer.position() == 0) {
+          continue;
+        }
+        taken = new Filled(each.buffer, each.lines);
+        each.buffer = null;
+        each.lines = 0;
+      }
+      write(taken);
+    }
+  }
+
+  private void write(Filled filled) {
+    ByteBuffer buffer = filled.buffer().flip();
+    try {
+      while (buffer.hasRemaining()) {
+        out.write(buffer);
+      }
+      written.increment(filled.lines());
+    } catch (IOException e) {
+      droppedFailed.increment(filled.lines());
+      droppedSinceReport.addAndGet(filled.lines());
+      if (!writeFailureReported) {
+        writeFailureReported = true;
+        LOG.warn("the access log cannot be written: {}", e.toString());
+      }
+    }
+    buffer.clear();
+    free.offer(buffer);
+  }
+
+  private void reportDrops(boolean now) {
+    long time = System.nanoTime();
+    if (!now && time - lastReport < DROP_REPORT_INTERVAL_NANOS) {
+      return;
+    }
+    lastReport = time;
+    long dropped = droppedSinceReport.getAndSet(0);
+    if (dropped > 0) {
+      LOG.warn(
+          "{} access log lines were not written since the last report: the output is slower than"
+              + " the traffic, or failing (gateway_access_log_dropped_lines_total)",
+          dropped);
+    }
+  }
+
+  private void closeOutput() {
+    reportDrops(true);
+    try {
+      out.close();
+    } catch (IOException e) {
+      LOG.warn("closing the access log: {}", e.toString());
+    }
+    closed.complete(null);
+    Object job;
+    while ((job = jobs.poll()) != null) {
+      if (job instanceof CompletableFuture<?> flush) {
+        flush.complete(null);
+      }
+    }
+  }
+}
