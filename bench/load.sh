@@ -9,6 +9,8 @@
 #          limited   the same with two local rate policies the load never exhausts
 #          defaults  the fat jar as `java -jar` starts it (access log on, de-duplication on) plus
 #                    one local rate policy the load never exhausts
+#          unlogged  the same with the access log off: what the access log costs
+#          prior     the defaults target with the jar named by BASELINE_JAR
 #          nginx     nginx proxy_pass (bench/nginx.conf) with keep-alive to a bare server
 #          upstream  the fat jar on the upstream engine, forwarding to a bare server
 #          baseline  the same with another build's jar, named by BASELINE_JAR (e.g. one built from
@@ -50,8 +52,8 @@ tools=(wrk curl python3 java mvn)
 if [[ " ${TARGETS[*]} ${RATE:+${RATE_TARGETS[*]}} " == *" nginx "* ]]; then
   tools+=(nginx)
 fi
-if [[ " ${TARGETS[*]} " == *" baseline "* && ! -f ${BASELINE_JAR:-} ]]; then
-  echo "load.sh: the baseline target needs BASELINE_JAR, the path of another build's jar" >&2
+if [[ " ${TARGETS[*]} " =~ \ (baseline|prior)\  && ! -f ${BASELINE_JAR:-} ]]; then
+  echo "load.sh: the baseline and prior targets need BASELINE_JAR, the path of another build's jar" >&2
   exit 1
 fi
 for tool in "${tools[@]}"; do
@@ -125,13 +127,27 @@ start_limited() {
   wait_ready "http://127.0.0.1:$port/health" "$log"
 }
 
-start_defaults() {
-  local port=$1 log=$2
-  TG_SERVER__HOST=127.0.0.1 TG_SERVER__PORT=$port \
+# A jar on its defaults plus one rate policy; the access log goes to the server's log file.
+start_defaults_jar() {
+  local jar=$1 access_log=$2 port=$3 log=$4
+  echo "server: {}" >"$work/defaults.yaml"
+  TG_SERVER__HOST=127.0.0.1 TG_SERVER__PORT=$port TG_ACCESS_LOG__ENABLED=$access_log \
     TG_RATE_LIMITS__POLICIES="[{name: per-token, key: token, limit: 100000000, period_ms: 1000}]" \
-    java "${HEAP[@]}" -jar target/trigger-gateway.jar >"$log" 2>&1 &
+    java "${HEAP[@]}" -jar "$jar" --conf "$work/defaults.yaml" >"$log" 2>&1 &
   server_pid=$!
   wait_ready "http://127.0.0.1:$port/health" "$log"
+}
+
+start_defaults() {
+  start_defaults_jar target/trigger-gateway.jar true "$@"
+}
+
+start_unlogged() {
+  start_defaults_jar target/trigger-gateway.jar false "$@"
+}
+
+start_prior() {
+  start_defaults_jar "$BASELINE_JAR" true "$@"
 }
 
 start_bare() {
@@ -321,7 +337,7 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b == 0 ? 0 : a / b) }'; }
 # Each target against the bare server, the rate-limited gateway against the plain one, and the
 # upstream engine against nginx and the plain forwarder.
-for pair in gateway/bare limited/bare limited/gateway defaults/bare defaults/gateway nginx/bare upstream/bare upstream/nginx \
+for pair in gateway/bare limited/bare limited/gateway defaults/bare defaults/unlogged unlogged/bare defaults/prior nginx/bare upstream/bare upstream/nginx \
   upstream/forwarder forwarder/nginx upstream/baseline baseline/nginx socket/nginx; do
   a=${pair%/*} b=${pair#*/}
   if [[ -n ${med[$a.3]:-} && -n ${med[$b.3]:-} ]]; then
