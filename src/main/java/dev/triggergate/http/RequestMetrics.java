@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.Map;
@@ -52,7 +53,7 @@ public final class RequestMetrics implements Handler<RoutingContext> {
     int status = ClientOutcome.status(ctx);
     int error = ctx.get(RequestKeys.ERROR, 0);
     timer(route, status, error).record(nanos, TimeUnit.NANOSECONDS);
-    if (route == 0) {
+    if (route == 0 && ctx.request().method() == HttpMethod.POST) {
       bodyBytes.record(ctx.request().bytesRead());
       StartBatch batch = ctx.get(RequestKeys.BATCH);
       if (batch != null) {
@@ -65,7 +66,10 @@ public final class RequestMetrics implements Handler<RoutingContext> {
     if (path == null) {
       return 4;
     }
-    if (path.startsWith(Pipeline.START_BATCH)) {
+    // The router serves the path with and without a trailing slash; anything longer is another.
+    if (path.startsWith(Pipeline.START_BATCH)
+        && (path.length() == Pipeline.START_BATCH.length()
+            || path.length() == Pipeline.START_BATCH.length() + 1 && path.endsWith("/"))) {
       return 0;
     }
     return switch (path) {
