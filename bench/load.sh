@@ -18,14 +18,19 @@
 #          forwarder a plain Vert.x forwarder (no checks) to a bare server: the floor for upstream
 #          socket    the same, writing to pooled NetSockets by hand: the floor for any Vert.x proxy
 #
+# Every run fails on answers that are not 2xx and on wrk's socket errors (connect, read, write,
+# timeout), so a server that refuses or drops connections cannot look fast; wrk waits TIMEOUT for
+# an answer before it counts a timeout. The file descriptor limit is raised for CONNECTIONS
+# sockets on both sides (wrk and the servers inherit it).
+#
 # With RATE set, each target of RATE_TARGETS then also runs at that fixed offered rate (wrk with
 # bench/fixed_rate.lua sending on a schedule): latency without saturation. RATE=auto takes half of
 # nginx's median saturated throughput from the rounds before.
 #
 # Usage: bench/load.sh
 # Environment: DURATION (20s), WARMUP (5s, 0 to skip), CONNECTIONS (64), THREADS (2), ROUNDS (2),
-#              SKIP_BUILD (0; 1 reuses target/ from a previous run), TARGETS ("gateway bare"),
-#              BASELINE_JAR (for the baseline target),
+#              TIMEOUT (10s, wrk's --timeout), SKIP_BUILD (0; 1 reuses target/ from a previous
+#              run), TARGETS ("gateway bare"), BASELINE_JAR (for the baseline target),
 #              RATE (unset; a number of requests/s, or auto), RATE_TARGETS ("nginx upstream"),
 #              JAVA_OPTS (more JVM flags for the Java servers, e.g. a GC log per process:
 #              JAVA_OPTS='-Xlog:gc:file=/tmp/gc-%p.log').
@@ -36,8 +41,10 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-5s}
 CONNECTIONS=${CONNECTIONS:-64}
-THREADS=${THREADS:-2}
+# bench/fixed_rate.lua reads THREADS from the environment.
+export THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-2}
+TIMEOUT=${TIMEOUT:-10s}
 read -r -a TARGETS <<<"${TARGETS:-gateway bare}"
 RATE=${RATE:-}
 read -r -a RATE_TARGETS <<<"${RATE_TARGETS:-nginx upstream}"
@@ -55,6 +62,21 @@ fi
 if [[ " ${TARGETS[*]} " =~ \ (baseline|prior)\  && ! -f ${BASELINE_JAR:-} ]]; then
   echo "load.sh: the baseline and prior targets need BASELINE_JAR, the path of another build's jar" >&2
   exit 1
+fi
+# The gateway closes connections beyond server.max_connections (10000 by default).
+if ((CONNECTIONS > 10000)); then
+  echo "load.sh: CONNECTIONS over the gateway's server.max_connections (10000)" >&2
+  exit 1
+fi
+# wrk holds CONNECTIONS sockets and so does the server under test (a proxy twice that, with its
+# backend's); both inherit this shell's limit, so raise it where it is too low.
+need_fds=$((2 * CONNECTIONS + 1024))
+if [[ $(ulimit -n) != unlimited ]] && (($(ulimit -n) < need_fds)); then
+  if ! ulimit -n "$need_fds" 2>/dev/null; then
+    echo "load.sh: $CONNECTIONS connections need 'ulimit -n' $need_fds; the hard limit is" \
+      "$(ulimit -Hn)" >&2
+    exit 1
+  fi
 fi
 for tool in "${tools[@]}"; do
   if ! command -v "$tool" >/dev/null; then
@@ -232,23 +254,39 @@ start_warm() {
   "start_$target" "$port" "$log"
   url="http://127.0.0.1:$port$ENDPOINT"
   if [[ $WARMUP != 0 ]]; then
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s bench/start_batch.lua "$url" >/dev/null
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout "$TIMEOUT" -s bench/start_batch.lua \
+      "$url" >/dev/null
   fi
 }
 
-# Runs one server through one round and appends "target round req/s p50 p99 errors" to results.
+# The sum of wrk's socket errors (connect, read, write, timeout) in its output; 0 when it printed
+# none.
+socket_errors() {
+  awk '/Socket errors:/ {gsub(",", ""); n = $4 + $6 + $8 + $10} END {print n + 0}' "$1"
+}
+
+# Runs one server through one round and appends "target round req/s p50 p99 non2xx cpu_us
+# backend_us socket_errors wrk_us server% wrk% busy%" to results (the shares are of all cores).
 run() {
-  local target=$1 round=$2 out cpu_before backend_before
+  local target=$1 round=$2 out cpu_before backend_before machine_before
   out="$work/$target-$round.wrk"
   start_warm "$target" "$work/$target-$round.log"
   cpu_before=$(cpu_ticks "$server_pid")
   backend_before=$(cpu_ticks "$backend_pid")
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/start_batch.lua "$url" \
-    | tee "$out" | sed "s/^/  [$target $round] /"
-  local cpu backend_cpu
+  machine_before=$(machine_ticks)
+  # In a subshell of its own, whose children's CPU time is then wrk's alone.
+  (
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout "$TIMEOUT" --latency \
+      -s bench/start_batch.lua "$url" >"$out"
+    awk '{print $16 + $17}' "/proc/$BASHPID/stat" >"$out.ticks"
+  )
+  local cpu backend_cpu wrk_cpu busy total
   cpu=$(($(cpu_ticks "$server_pid") - cpu_before))
   backend_cpu=$(($(cpu_ticks "$backend_pid") - backend_before))
+  read -r busy total < <(machine_ticks "$machine_before")
+  wrk_cpu=$(cat "$out.ticks")
   stop_server
+  sed "s/^/  [$target $round] /" "$out"
   local rps p50 p99 errors requests
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
@@ -256,7 +294,25 @@ run() {
   errors=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
   requests=$(awk '/requests in/ {print $1}' "$out")
   echo "$target $round $rps $p50 $p99 ${errors:-0} $(per_request "$cpu" "$requests")" \
-    "$(per_request "$backend_cpu" "$requests")" >>"$work/results"
+    "$(per_request "$backend_cpu" "$requests") $(socket_errors "$out")" \
+    "$(per_request "$wrk_cpu" "$requests") $(share "$((cpu + backend_cpu))" "$total")" \
+    "$(share "$wrk_cpu" "$total") $(share "$busy" "$total")" >>"$work/results"
+}
+
+# The machine's busy and total CPU time (clock ticks, all cores) from /proc/stat; given an earlier
+# "busy total", the difference since.
+machine_ticks() {
+  awk -v before="${1:-0 0}" '$1 == "cpu" {
+    split(before, b, " ")
+    idle = $5 + $6
+    total = 0
+    for (i = 2; i <= 9; i++) total += $i
+    print total - idle - b[1], total - b[2] }' /proc/stat
+}
+
+# A share of the machine's CPU time, in percent of all its cores.
+share() {
+  awk -v t="$1" -v all="$2" 'BEGIN { printf "%.0f", (all > 0 ? 100 * t / all : 0) }'
 }
 
 # CPU time (user + system, in clock ticks) used so far by a process and its children's threads.
@@ -283,16 +339,18 @@ run_at_rate() {
   local target=$1 round=$2 rate=$3 out
   out="$work/$target-rate-$round.wrk"
   start_warm "$target" "$work/$target-rate-$round.log"
-  RATE=$rate THREADS=$THREADS wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+  RATE=$rate wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout "$TIMEOUT" --latency \
     -s bench/fixed_rate.lua "$url" >"$out"
   stop_server
-  local rps p50 p99 errors
+  local rps p50 p99 errors sockets
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
   errors=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
-  echo "  [$target rate $round] $rps req/s, p50 $p50 ms, p99 $p99 ms, ${errors:-0} not 2xx"
-  echo "$target $round $rps $p50 $p99 ${errors:-0}" >>"$work/rate-results"
+  sockets=$(socket_errors "$out")
+  echo "  [$target rate $round] $rps req/s, p50 $p50 ms, p99 $p99 ms, ${errors:-0} not 2xx," \
+    "$sockets socket errors"
+  echo "$target $round $rps $p50 $p99 ${errors:-0} $sockets" >>"$work/rate-results"
 }
 
 median() {
@@ -308,7 +366,8 @@ if [[ $SKIP_BUILD != 1 ]]; then
     -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.cp
 fi
 
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (warm-up $WARMUP), $ROUNDS round(s), $(nproc) cores"
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --timeout $TIMEOUT (warm-up $WARMUP)," \
+  "$ROUNDS round(s), $(nproc) cores, ulimit -n $(ulimit -n)"
 : >"$work/results"
 for round in $(seq 1 "$ROUNDS"); do
   for target in "${TARGETS[@]}"; do
@@ -318,24 +377,31 @@ done
 
 echo
 # cpu_us: CPU time of the target's processes per request (for a proxy, without its backend);
-# backend_us: the same for the backend a proxy forwards to.
-printf '%-8s %5s %12s %10s %10s %8s %8s %10s\n' target round req/s p50_ms p99_ms non2xx cpu_us \
-  backend_us
-while read -r target round rps p50 p99 errors cpu backend; do
-  printf '%-8s %5s %12s %10s %10s %8s %8s %10s\n' "$target" "$round" "$rps" "$p50" "$p99" \
-    "$errors" "$cpu" "$backend"
+# backend_us: the same for the backend a proxy forwards to; sockerr: wrk's socket errors (connect,
+# read, write, timeout); wrk_us: wrk's own CPU time per request; srv%, wrk%, busy%: the target's
+# processes (backend included), wrk, and everything on the machine, in percent of all cores.
+row='%-8s %5s %12s %10s %10s %7s %7s %10s %7s %7s %5s %5s %5s\n'
+# shellcheck disable=SC2059 # the one format of every row
+printf "$row" target round req/s p50_ms p99_ms non2xx cpu_us backend_us sockerr wrk_us srv% wrk% \
+  busy%
+# shellcheck disable=SC2059
+while read -r target round rps p50 p99 errors cpu backend sockets wrk_cpu srv_pct wrk_pct \
+  busy_pct; do
+  printf "$row" "$target" "$round" "$rps" "$p50" "$p99" "$errors" "$cpu" "$backend" "$sockets" \
+    "$wrk_cpu" "$srv_pct" "$wrk_pct" "$busy_pct"
 done <"$work/results"
 
 declare -A med
 for target in "${TARGETS[@]}"; do
-  for col in 3 4 5 7; do
+  for col in 3 4 5 7 10; do
     med[$target.$col]=$(awk -v t="$target" -v c="$col" '$1 == t {print $c}' "$work/results" | median)
   done
-  printf '%-8s %5s %12s %10s %10s %8s %8s\n' "$target" median "${med[$target.3]}" \
-    "${med[$target.4]}" "${med[$target.5]}" "" "${med[$target.7]}"
+  # shellcheck disable=SC2059
+  printf "$row" "$target" median "${med[$target.3]}" "${med[$target.4]}" "${med[$target.5]}" "" \
+    "${med[$target.7]}" "" "" "${med[$target.10]}" "" "" ""
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b == 0 ? 0 : a / b) }'; }
-# Each target against the bare server, the rate-limited gateway against the plain one, and the
+# Each target against the bare server, the rate-limited gateway against the plain one, the
 # upstream engine against nginx and the plain forwarder.
 for pair in gateway/bare limited/bare limited/gateway defaults/bare defaults/unlogged unlogged/bare defaults/prior nginx/bare upstream/bare upstream/nginx \
   upstream/forwarder forwarder/nginx upstream/baseline baseline/nginx socket/nginx; do
@@ -382,7 +448,17 @@ if [[ -n $RATE ]]; then
   fi
 fi
 
+failed=0
 if awk '$6 != 0 {bad = 1} END {exit !bad}' "$work/results" ${RATE:+"$work/rate-results"}; then
   echo "load.sh: some responses were not 2xx: the numbers above are not of successful launches" >&2
+  failed=1
+fi
+if awk 'FILENAME ~ /rate-results$/ ? $7 != 0 : $9 != 0 {bad = 1} END {exit !bad}' \
+  "$work/results" ${RATE:+"$work/rate-results"}; then
+  echo "load.sh: wrk counted socket errors (connect, read, write or timeout): requests were lost," \
+    "the numbers above do not count them" >&2
+  failed=1
+fi
+if ((failed)); then
   exit 1
 fi
