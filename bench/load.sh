@@ -17,6 +17,9 @@
 #                    an earlier commit): old and new side by side in one run
 #          forwarder a plain Vert.x forwarder (no checks) to a bare server: the floor for upstream
 #          socket    the same, writing to pooled NetSockets by hand: the floor for any Vert.x proxy
+#          delayed   the fat jar on the memory engine with a fixed injected latency of DELAY_MS
+#          wiremock  WireMock standalone (asynchronous responses, no journal, no request log) with
+#                    one stub answering the gateway's own envelope for this batch after DELAY_MS
 #
 # Every run fails on answers that are not 2xx and on wrk's socket errors (connect, read, write,
 # timeout), so a server that refuses or drops connections cannot look fast; wrk waits TIMEOUT for
@@ -31,6 +34,9 @@
 # Environment: DURATION (20s), WARMUP (5s, 0 to skip), CONNECTIONS (64), THREADS (2), ROUNDS (2),
 #              TIMEOUT (10s, wrk's --timeout), SKIP_BUILD (0; 1 reuses target/ from a previous
 #              run), TARGETS ("gateway bare"), BASELINE_JAR (for the baseline target),
+#              DELAY_MS (200, for delayed and wiremock; 0 = none),
+#              WIREMOCK_CONTAINER_THREADS (50), WIREMOCK_ASYNC_THREADS (20),
+#              WIREMOCK_ACCEPT_QUEUE (net.core.somaxconn, the gateway's backlog; Jetty's own: 50),
 #              RATE (unset; a number of requests/s, or auto), RATE_TARGETS ("nginx upstream"),
 #              JAVA_OPTS (more JVM flags for the Java servers, e.g. a GC log per process:
 #              JAVA_OPTS='-Xlog:gc:file=/tmp/gc-%p.log').
@@ -45,6 +51,14 @@ CONNECTIONS=${CONNECTIONS:-64}
 export THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-2}
 TIMEOUT=${TIMEOUT:-10s}
+DELAY_MS=${DELAY_MS:-200}
+WIREMOCK_VERSION=3.13.2
+WIREMOCK_JAR=target/wiremock-standalone-$WIREMOCK_VERSION.jar
+# Twice WireMock's defaults (25 and 10): more than two cores keep busy, so WireMock never waits
+# for a thread; 25/10, 50/20 and 100/20 measured alike at 2,000 connections.
+WIREMOCK_CONTAINER_THREADS=${WIREMOCK_CONTAINER_THREADS:-50}
+WIREMOCK_ASYNC_THREADS=${WIREMOCK_ASYNC_THREADS:-20}
+WIREMOCK_ACCEPT_QUEUE=${WIREMOCK_ACCEPT_QUEUE:-$(cat /proc/sys/net/core/somaxconn)}
 read -r -a TARGETS <<<"${TARGETS:-gateway bare}"
 RATE=${RATE:-}
 read -r -a RATE_TARGETS <<<"${RATE_TARGETS:-nginx upstream}"
@@ -61,6 +75,10 @@ if [[ " ${TARGETS[*]} ${RATE:+${RATE_TARGETS[*]}} " == *" nginx "* ]]; then
 fi
 if [[ " ${TARGETS[*]} " =~ \ (baseline|prior)\  && ! -f ${BASELINE_JAR:-} ]]; then
   echo "load.sh: the baseline and prior targets need BASELINE_JAR, the path of another build's jar" >&2
+  exit 1
+fi
+if ! [[ $DELAY_MS =~ ^[0-9]+$ ]]; then
+  echo "load.sh: DELAY_MS must be a whole number of milliseconds, got '$DELAY_MS'" >&2
   exit 1
 fi
 # The gateway closes connections beyond server.max_connections (10000 by default).
@@ -170,6 +188,62 @@ start_unlogged() {
 
 start_prior() {
   start_defaults_jar "$BASELINE_JAR" true "$@"
+}
+
+# The memory engine answering each batch DELAY_MS after it launched it (on a timer).
+start_delayed() {
+  local port=$1 log=$2
+  TG_SERVER__HOST=127.0.0.1 TG_SERVER__PORT=$port TG_ACCESS_LOG__ENABLED=false \
+    TG_ENGINE__MEMORY__LATENCY__DISTRIBUTION=fixed TG_ENGINE__MEMORY__LATENCY__FIXED_MS=$DELAY_MS \
+    java "${HEAP[@]}" -jar target/trigger-gateway.jar >"$log" 2>&1 &
+  server_pid=$!
+  wait_ready "http://127.0.0.1:$port/health" "$log"
+}
+
+# The answer the gateway gives the bench batch (body and Content-Type), for WireMock to give too:
+# the memory engine derives the profile ids from the emails, so it is the same in every run.
+capture_envelope() {
+  local port log="$work/envelope.log" type
+  port=$(free_port)
+  start_gateway "$port" "$log"
+  type=$(curl -fsS -o "$work/envelope.json" -w '%{content_type}' -H 'Content-Type: application/json' \
+    --data-binary @bench/start_batch.json "http://127.0.0.1:$port$ENDPOINT")
+  stop_server
+  if ! grep -q '^{"error":0,' "$work/envelope.json"; then
+    echo "load.sh: the gateway did not launch the bench batch:" "$(cat "$work/envelope.json")" >&2
+    exit 1
+  fi
+  # One stub: POST to the endpoint, whatever the body, gets that answer after DELAY_MS.
+  mkdir -p "$work/wiremock/mappings"
+  ENVELOPE="$work/envelope.json" CONTENT_TYPE=$type ENDPOINT=$ENDPOINT DELAY_MS=$DELAY_MS \
+    python3 -c 'import json, os
+response = {"status": 200, "headers": {"Content-Type": os.environ["CONTENT_TYPE"]},
+            "body": open(os.environ["ENVELOPE"], encoding="utf-8").read()}
+if int(os.environ["DELAY_MS"]) > 0:
+    response["fixedDelayMilliseconds"] = int(os.environ["DELAY_MS"])
+print(json.dumps({"request": {"method": "POST", "urlPath": os.environ["ENDPOINT"]},
+                  "response": response}, indent=2))' >"$work/wiremock/mappings/start_batch.json"
+}
+
+# WireMock with the stub of capture_envelope. Delays are waited out on its asynchronous response
+# threads, so a container thread is not held for the whole delay. Jetty's accept queue is 50
+# unless set, too short for thousands of connections opened at once: by default it gets the
+# kernel's maximum, the backlog Netty gives the gateway.
+start_wiremock() {
+  local port=$1 log=$2
+  java "${HEAP[@]}" -jar "$WIREMOCK_JAR" --port "$port" --bind-address 127.0.0.1 \
+    --root-dir "$work/wiremock" --async-response-enabled true \
+    --async-response-threads "$WIREMOCK_ASYNC_THREADS" \
+    --container-threads "$WIREMOCK_CONTAINER_THREADS" \
+    --jetty-accept-queue-size "$WIREMOCK_ACCEPT_QUEUE" \
+    --no-request-journal --disable-request-logging --disable-banner >"$log" 2>&1 &
+  server_pid=$!
+  wait_ready "http://127.0.0.1:$port/__admin/health" "$log"
+  if ! curl -fsS -H 'Content-Type: application/json' --data-binary @bench/start_batch.json \
+    "http://127.0.0.1:$port$ENDPOINT" | cmp -s - "$work/envelope.json"; then
+    echo "load.sh: WireMock's answer to the bench batch is not the gateway's" >&2
+    exit 1
+  fi
 }
 
 start_bare() {
@@ -358,16 +432,31 @@ median() {
     if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+wiremock=0
+if [[ " ${TARGETS[*]} ${RATE:+${RATE_TARGETS[*]}} " == *" wiremock "* ]]; then
+  wiremock=1
+fi
 if [[ $SKIP_BUILD != 1 ]]; then
   echo "building..."
   mvn -q -B package -DskipTests
   mvn -q -B -Pbench test-compile \
     org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
     -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.cp
+  if ((wiremock)); then
+    mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+      -Dartifact="org.wiremock:wiremock-standalone:$WIREMOCK_VERSION" -DoutputDirectory=target
+  fi
+fi
+if ((wiremock)); then
+  if [[ ! -f $WIREMOCK_JAR ]]; then
+    echo "load.sh: $WIREMOCK_JAR missing: run without SKIP_BUILD=1 once" >&2
+    exit 1
+  fi
+  capture_envelope
 fi
 
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --timeout $TIMEOUT (warm-up $WARMUP)," \
-  "$ROUNDS round(s), $(nproc) cores, ulimit -n $(ulimit -n)"
+  "$ROUNDS round(s), $(nproc) cores, delay $DELAY_MS ms (delayed, wiremock), ulimit -n $(ulimit -n)"
 : >"$work/results"
 for round in $(seq 1 "$ROUNDS"); do
   for target in "${TARGETS[@]}"; do
@@ -402,9 +491,11 @@ for target in "${TARGETS[@]}"; do
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b == 0 ? 0 : a / b) }'; }
 # Each target against the bare server, the rate-limited gateway against the plain one, the
-# upstream engine against nginx and the plain forwarder.
-for pair in gateway/bare limited/bare limited/gateway defaults/bare defaults/unlogged unlogged/bare defaults/prior nginx/bare upstream/bare upstream/nginx \
-  upstream/forwarder forwarder/nginx upstream/baseline baseline/nginx socket/nginx; do
+# upstream engine against nginx and the plain forwarder, and the delayed memory engine against
+# WireMock with the same delay (and against itself without one).
+for pair in gateway/bare limited/bare limited/gateway defaults/bare defaults/unlogged unlogged/bare \
+  defaults/prior nginx/bare upstream/bare upstream/nginx upstream/forwarder forwarder/nginx \
+  upstream/baseline baseline/nginx socket/nginx delayed/wiremock gateway/wiremock delayed/gateway; do
   a=${pair%/*} b=${pair#*/}
   if [[ -n ${med[$a.3]:-} && -n ${med[$b.3]:-} ]]; then
     printf '%-16s %12s %10s %10s %8s %8s\n' "ratio $pair" "$(ratio "${med[$a.3]}" "${med[$b.3]}")" \
