@@ -172,7 +172,7 @@ public final class ConfigLoader {
     }
     RateLimits rateLimits = rateLimits(root.object("rate_limits"));
     Dedup dedup = dedup(root.object("dedup"), rateLimits.redisUrl());
-    Admin admin = admin(root.object("admin"), engine.type());
+    Admin admin = admin(root.object("admin"), engine.type(), server);
     Auth auth = auth(root.object("auth"));
     AccessLog accessLog = accessLog(root.object("access_log"));
     root.finish();
@@ -505,13 +505,32 @@ public final class ConfigLoader {
     return dedup;
   }
 
-  private static Admin admin(ConfigNode node, EngineType engine) {
+  private static Admin admin(ConfigNode node, EngineType engine, Server server) {
     boolean enabled = node.bool("enabled", false);
     String token = node.string("token", null);
     long profilesMaxBytes = node.integer("profiles_max_bytes", 64L << 20, 1, BODY_MAX_BYTES);
+    // Absent: served on server.port. The fallback -1 is outside the range, so it cannot be set.
+    long port = node.integer("port", -1, 0, 65535);
+    String host = node.string("host", null);
     node.finish();
+    if (port >= 0 && !enabled) {
+      throw node.invalid("port", "only with admin.enabled true (it is the admin API's listener)");
+    }
+    if (host != null && host.isBlank()) {
+      throw node.invalid("host", "a host name or address to listen on, got \"" + host + "\"");
+    }
+    if (host != null && port < 0) {
+      throw node.invalid("host", "only with admin.port (without it, /admin is on server.port)");
+    }
+    if (port > 0 && port == server.port()) {
+      throw node.invalid(
+          "port",
+          "another port than server.port ("
+              + server.port()
+              + "); leave admin.port out to serve /admin there");
+    }
     if (!enabled) {
-      return new Admin(false, null, profilesMaxBytes);
+      return new Admin(false, null, profilesMaxBytes, null, null);
     }
     if (engine != EngineType.MEMORY) {
       throw node.invalid("enabled", "true only with engine.type memory, whose state it changes");
@@ -519,7 +538,9 @@ public final class ConfigLoader {
     if (token == null || token.length() < 16) {
       throw node.invalid("token", "at least 16 characters when the admin API is enabled");
     }
-    return new Admin(true, token, profilesMaxBytes);
+    return port < 0
+        ? new Admin(true, token, profilesMaxBytes, null, null)
+        : new Admin(true, token, profilesMaxBytes, host == null ? server.host() : host, (int) port);
   }
 
   /** A latency as the admin API receives it: a JSON object of the config section's keys. */

@@ -362,6 +362,16 @@ public record GatewayConfig(
    *
    * @param token the bearer token every admin request must carry, or null when off
    * @param profilesMaxBytes the largest profile upload ({@code PUT /admin/profiles})
+   * @param host the address the admin API's own listener binds to
+   * @param port the admin API's own port (0 for a free one), or null when it is served on {@code
+   *     server.port} with the rest
    */
-  public record Admin(boolean enabled, String token, long profilesMaxBytes) {}
+  public record Admin(
+      boolean enabled, String token, long profilesMaxBytes, String host, Integer port) {
+
+    /** Whether the admin API has a listener of its own, and the main one does not serve it. */
+    public boolean apart() {
+      return port != null;
+    }
+  }
 }

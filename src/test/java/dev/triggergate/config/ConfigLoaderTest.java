@@ -245,6 +245,44 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theAdminPortIsItsOwnListenerOnTheServersHostUnlessToldAndIsChecked() {
+    String on = "admin: {enabled: true, token: admin-token-0123456789";
+
+    GatewayConfig apart = ConfigLoader.parse("server: {host: 10.0.0.1}\n" + on + ", port: 9091}");
+    GatewayConfig local = ConfigLoader.parse(on + ", port: 0, host: 127.0.0.1}");
+    GatewayConfig shared = ConfigLoader.parse(on + "}");
+    GatewayConfig fromEnv =
+        ConfigLoader.load(
+            dir.resolve("absent.yaml"),
+            false,
+            Map.of(
+                "TG_ADMIN__ENABLED", "true",
+                "TG_ADMIN__TOKEN", "admin-token-0123456789",
+                "TG_ADMIN__PORT", "9091"));
+
+    assertThat(apart.admin().apart()).isTrue();
+    assertThat(apart.admin().port()).isEqualTo(9091);
+    assertThat(apart.admin().host()).isEqualTo("10.0.0.1");
+    assertThat(local.admin().port()).isZero();
+    assertThat(local.admin().host()).isEqualTo("127.0.0.1");
+    assertThat(shared.admin().apart()).isFalse();
+    assertThat(shared.admin().port()).isNull();
+    assertThat(ConfigLoader.parse("").admin().apart()).isFalse();
+    assertThat(fromEnv.admin().port()).isEqualTo(9091);
+    assertRefused(
+        on + ", port: 8080}", "admin.port: another port than server.port (8080); leave admin.port");
+    assertRefused(
+        "server: {port: 9000}\n" + on + ", port: 9000}",
+        "admin.port: another port than server.port (9000)");
+    assertRefused(on + ", port: 65536}", "admin.port: expected an integer from 0 to 65535");
+    assertRefused(on + ", port: -1}", "admin.port: expected an integer from 0 to 65535, got -1");
+    assertRefused(on + ", port: admin}", "admin.port: expected an integer from 0 to 65535");
+    assertRefused("admin: {port: 9091}", "admin.port: only with admin.enabled true");
+    assertRefused(on + ", host: 127.0.0.1}", "admin.host: only with admin.port");
+    assertRefused(on + ", port: 9091, host: \" \"}", "admin.host: a host name or address");
+  }
+
+  @Test
   void upstreamEngineTakesUrlsFromTheEnvironmentAsACommaList() {
     GatewayConfig config =
         ConfigLoader.load(
