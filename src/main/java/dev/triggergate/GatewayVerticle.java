@@ -50,12 +50,16 @@ public final class GatewayVerticle extends VerticleBase {
   private final GatewayConfig config;
   private final Parts parts;
   private final AtomicInteger port;
+  private final AtomicInteger adminPort;
   private HttpServer server;
+  private HttpServer adminServer;
 
-  private GatewayVerticle(GatewayConfig config, Parts parts, AtomicInteger port) {
+  private GatewayVerticle(
+      GatewayConfig config, Parts parts, AtomicInteger port, AtomicInteger adminPort) {
     this.config = config;
     this.parts = parts;
     this.port = port;
+    this.adminPort = adminPort;
   }
 
   /**
@@ -65,13 +69,16 @@ public final class GatewayVerticle extends VerticleBase {
    * @param engine the engine behind it
    * @param accessLog where its access lines go, or null when the access log is off
    * @param deploymentId its deployment, for undeploying
+   * @param adminPort the admin API's own port ({@code admin.port}, the real one when that said 0),
+   *     or 0 when it has none
    */
   public record Running(
       int port,
       TriggerEngine engine,
       PrometheusMeterRegistry registry,
       AccessLogOutput accessLog,
-      String deploymentId) {}
+      String deploymentId,
+      int adminPort) {}
 
   /** Builds the gateway's parts once and starts serving. */
   public static Future<Running> deploy(Vertx vertx, GatewayConfig config) {
@@ -80,6 +87,7 @@ public final class GatewayVerticle extends VerticleBase {
             ? config.server().eventLoops()
             : Runtime.getRuntime().availableProcessors();
     AtomicInteger port = new AtomicInteger();
+    AtomicInteger adminPort = new AtomicInteger();
     // Start-up reads files and compiles the schema: blocking work, kept off the event loop.
     return vertx
         .executeBlocking(() -> parts(vertx, config))
@@ -87,7 +95,7 @@ public final class GatewayVerticle extends VerticleBase {
             parts ->
                 vertx
                     .deployVerticle(
-                        () -> new GatewayVerticle(config, parts, port),
+                        () -> new GatewayVerticle(config, parts, port, adminPort),
                         new DeploymentOptions().setInstances(instances))
                     .map(
                         id ->
@@ -96,7 +104,8 @@ public final class GatewayVerticle extends VerticleBase {
                                 parts.engine(),
                                 parts.registry(),
                                 parts.accessLog(),
-                                id))
+                                id,
+                                adminPort.get()))
                     .onFailure(error -> closeAccessLog(vertx, parts)));
   }
 
@@ -108,6 +117,7 @@ public final class GatewayVerticle extends VerticleBase {
       TriggerEngine engine,
       PrometheusMeterRegistry registry,
       HttpServerOptions serverOptions,
+      HttpServerOptions adminOptions,
       ClientConnections connections,
       AccessLogOutput accessLog,
       AtomicInteger serving) {}
@@ -162,6 +172,10 @@ public final class GatewayVerticle extends VerticleBase {
         engine,
         registry,
         serverOptions,
+        admin != null && config.admin().apart()
+            ? ServerOptions.admin(config.server(), config.admin())
+            : null,
+        // One for both listeners: server.max_connections caps what the process holds open.
         new ClientConnections(serverOptions, config.server(), registry),
         accessLog,
         new AtomicInteger());
@@ -220,16 +234,30 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     parts.serving().incrementAndGet();
-    Router router = parts.pipeline().router(vertx);
-    server =
-        vertx
-            .createHttpServer(parts.serverOptions())
-            .connectionHandler(parts.connections()::accept)
-            .requestHandler(router)
-            // A head Netty could not decode, or that broke the edge's rules, takes the same route
-            // as any request, so it is answered in the envelope, logged and counted.
-            .invalidRequestHandler(router);
-    return server.listen().onSuccess(listening -> port.compareAndSet(0, listening.actualPort()));
+    server = server(parts.serverOptions(), parts.pipeline().router(vertx));
+    Future<?> main =
+        server.listen().onSuccess(listening -> port.compareAndSet(0, listening.actualPort()));
+    if (parts.adminOptions() == null) {
+      return main;
+    }
+    adminServer = server(parts.adminOptions(), parts.pipeline().adminRouter(vertx));
+    Future<?> admin =
+        adminServer
+            .listen()
+            .onSuccess(listening -> adminPort.compareAndSet(0, listening.actualPort()));
+    // A listener that fails fails the deployment, and Vert.x closes the one that did not.
+    return Future.all(main, admin);
+  }
+
+  /** A listener with the edge's guards, answering through {@code router}. */
+  private HttpServer server(HttpServerOptions options, Router router) {
+    return vertx
+        .createHttpServer(options)
+        .connectionHandler(parts.connections()::accept)
+        .requestHandler(router)
+        // A head Netty could not decode, or that broke the edge's rules, takes the same route
+        // as any request, so it is answered in the envelope, logged and counted.
+        .invalidRequestHandler(router);
   }
 
   /**
@@ -238,13 +266,17 @@ public final class GatewayVerticle extends VerticleBase {
    */
   @Override
   public Future<?> stop() {
-    return server
-        .shutdown(config.server().shutdownTimeoutMs(), TimeUnit.MILLISECONDS)
-        .eventually(
-            () ->
-                parts.serving().decrementAndGet() == 0
-                    ? closeAccessLog(vertx, parts)
-                    : Future.succeededFuture());
+    long timeoutMs = config.server().shutdownTimeoutMs();
+    Future<Void> main = server.shutdown(timeoutMs, TimeUnit.MILLISECONDS);
+    Future<?> drained =
+        adminServer == null
+            ? main
+            : Future.all(main, adminServer.shutdown(timeoutMs, TimeUnit.MILLISECONDS));
+    return drained.eventually(
+        () ->
+            parts.serving().decrementAndGet() == 0
+                ? closeAccessLog(vertx, parts)
+                : Future.succeededFuture());
   }
 
   /** Closing writes out what is buffered: a blocking write, kept off the event loop. */

@@ -38,12 +38,16 @@ public final class Main {
     Vertx vertx = Vertx.vertx(options);
     GatewayVerticle.deploy(vertx, config)
         .onSuccess(
-            running ->
-                LOG.info(
-                    "trigger-gateway listening on {}:{} ({} transport)",
-                    config.server().host(),
-                    running.port(),
-                    vertx.isNativeTransportEnabled() ? "epoll" : "NIO"))
+            running -> {
+              LOG.info(
+                  "trigger-gateway listening on {}:{} ({} transport)",
+                  config.server().host(),
+                  running.port(),
+                  vertx.isNativeTransportEnabled() ? "epoll" : "NIO");
+              if (running.adminPort() != 0) {
+                LOG.info("admin API on {}:{} alone", config.admin().host(), running.adminPort());
+              }
+            })
         .onFailure(error -> fail(vertx, error));
     // SIGTERM and SIGINT drain and then exit 0: a stop that finished its work is a clean one.
     // Left to the JVM, SIGTERM exits with 143 after the shutdown hooks, which reads as a failure.

@@ -145,6 +145,11 @@ public final class TestGateway implements AutoCloseable {
     return running.port();
   }
 
+  /** The admin API's own port ({@code admin.port}), or 0 when it is served on {@link #port}. */
+  public int adminPort() {
+    return running.adminPort();
+  }
+
   public Journal journal() {
     return ((MemoryEngine) running.engine()).journal();
   }

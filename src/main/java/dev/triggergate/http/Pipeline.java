@@ -48,6 +48,7 @@ public final class Pipeline {
   private final Handler<RoutingContext> rateAfterBody;
   private final FailureRenderer failures;
   private final AdminApi admin;
+  private final boolean adminApart;
 
   public Pipeline(
       Vertx vertx,
@@ -59,6 +60,7 @@ public final class Pipeline {
       AdminApi admin,
       AccessLogOutput accessLogOutput) {
     this.admin = admin;
+    this.adminApart = config.admin().apart();
     GatewayConfig.Limits limits = config.limits();
     this.accessLog = accessLogOutput == null ? null : new AccessLog(accessLogOutput);
     this.requestMetrics = new RequestMetrics(registry);
@@ -93,14 +95,7 @@ public final class Pipeline {
 
   /** A router for one event loop's server. */
   public Router router(Vertx vertx) {
-    Router router = Router.router(vertx);
-    router.route().handler(this::pauseUntilRead);
-    router.route().handler(requestIds);
-    router.route().handler(requestMetrics);
-    if (accessLog != null) {
-      router.route().handler(accessLog);
-    }
-    router.route().handler(this::refuseMalformedHead);
+    Router router = edge(vertx);
     // An exact route path matches with and without a trailing slash.
     router
         .route(HttpMethod.POST, START_BATCH)
@@ -116,9 +111,37 @@ public final class Pipeline {
     router.get(Health.PATH).handler(health);
     router.get(Readiness.PATH).handler(ready);
     router.get(MetricsEndpoint.PATH).handler(metrics);
-    if (admin != null) {
+    if (admin != null && !adminApart) {
       admin.mount(router);
     }
+    return answeringFailures(router);
+  }
+
+  /**
+   * A router for one event loop's admin listener ({@code admin.port}): the same steps at the edge
+   * and the same failure answers as {@link #router}, and {@code /admin} alone behind them.
+   */
+  public Router adminRouter(Vertx vertx) {
+    Router router = edge(vertx);
+    admin.mount(router);
+    return answeringFailures(router);
+  }
+
+  /** The steps every request takes first, whichever listener it came to. */
+  private Router edge(Vertx vertx) {
+    Router router = Router.router(vertx);
+    router.route().handler(this::pauseUntilRead);
+    router.route().handler(requestIds);
+    router.route().handler(requestMetrics);
+    if (accessLog != null) {
+      router.route().handler(accessLog);
+    }
+    router.route().handler(this::refuseMalformedHead);
+    return router;
+  }
+
+  /** Every failure, and every path or method no route took, answered by the one renderer. */
+  private Router answeringFailures(Router router) {
     router.route().failureHandler(failures);
     router.errorHandler(404, failures::notFound);
     router.errorHandler(405, failures::methodNotAllowed);

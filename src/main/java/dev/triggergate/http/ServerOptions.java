@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.X509KeyManager;
 
-/** The HTTP server's options from the {@code server} section: listener, head caps, TLS, HTTP/2. */
+/** The HTTP servers' options from the {@code server} section: listener, head caps, TLS, HTTP/2. */
 public final class ServerOptions {
   /** The key algorithms a JDK server can present (JSSE's key type names). */
   private static final List<String> KEY_TYPES =
@@ -57,6 +57,17 @@ public final class ServerOptions {
       options.setKeyCertOptions(keyCert(tls));
     }
     return options;
+  }
+
+  /**
+   * The admin API's own listener ({@code admin.port}): the main one's caps, timeouts and TLS, on
+   * its own address, so the admin token never travels in the clear where batches do not.
+   */
+  public static HttpServerOptions admin(GatewayConfig.Server server, GatewayConfig.Admin admin) {
+    // Port 0 alone would give each event loop's server a free port of its own; a negative one is
+    // Vert.x's "one free port, shared by every server that names it" (NetServerImpl.bind).
+    int port = admin.port() == 0 ? -1 : admin.port();
+    return of(server).setHost(admin.host()).setPort(port);
   }
 
   private static KeyCertOptions keyCert(GatewayConfig.Tls tls) {
