@@ -5,12 +5,16 @@ import dev.triggergate.api.ErrorCode;
 import dev.triggergate.api.RequestWork;
 import dev.triggergate.config.GatewayConfig;
 import io.netty.buffer.ByteBuf;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * Reads the request body under a byte cap counted as the bytes arrive, whatever {@code
@@ -18,6 +22,9 @@ import io.vertx.ext.web.RoutingContext;
  *
  * <p>vertx-web's {@code BodyHandler} is not used: it buffers to a single limit and knows nothing of
  * {@code Expect: 100-continue} refusals, and this step must answer in Altcraft's envelope.
+ *
+ * <p>As a step ({@link #handle}) it buffers the whole body for the next one; {@link #stream} hands
+ * the body on chunk by chunk instead, for a body too large to hold whole.
  */
 public final class BodyReader implements Handler<RoutingContext> {
   /** Where the next steps find the body. */
@@ -54,17 +61,47 @@ public final class BodyReader implements Handler<RoutingContext> {
       // The client left while an earlier step waited (a rate limit's max_wait_ms).
       return;
     }
+    read(ctx, null)
+        .onSuccess(
+            body -> {
+              ctx.put(BODY, body);
+              ctx.next();
+            })
+        .onFailure(ctx::fail);
+  }
+
+  /**
+   * Reads the body under the same cap, deadline and minimum rate as {@link #handle}, handing each
+   * chunk to {@code take} as it arrives instead of keeping it. The request is paused until {@code
+   * take}'s future completes, so the body arrives no faster than it is taken and at most one chunk
+   * waits here; each chunk counts against the budget until then. {@code take}'s future must
+   * complete (it may fail; reading stops then, with that failure).
+   *
+   * @return completes once the body has ended and every chunk was taken; fails with the {@link
+   *     ApiError} to answer, or with {@code take}'s failure
+   */
+  public Future<Void> stream(RoutingContext ctx, Function<Buffer, Future<?>> take) {
+    return read(ctx, Objects.requireNonNull(take)).mapEmpty();
+  }
+
+  private Future<Buffer> read(RoutingContext ctx, Function<Buffer, Future<?>> take) {
     HttpServerRequest request = ctx.request();
-    long declared = declaredLength(request);
-    if (declared > cap) {
-      ctx.fail(ApiError.tooLarge());
-      return;
+    Reading reading;
+    try {
+      long declared = declaredLength(request);
+      if (declared > cap) {
+        return Future.failedFuture(ApiError.tooLarge());
+      }
+      // A declared length is taken from the budget before any byte is read, and the buffer gets
+      // exactly that capacity; a body without one takes what its buffer grows to as bytes arrive.
+      // Whatever was taken comes back when the request ends, or the moment its connection closes.
+      // A streamed body is never held whole: it takes each chunk only until it is taken on.
+      long upFront = take == null ? Math.max(declared, 0) : 0;
+      budget.take(upFront);
+      reading = new Reading(ctx, declared, upFront, take);
+    } catch (ApiError refused) {
+      return Future.failedFuture(refused);
     }
-    // A declared length is taken from the budget before any byte is read, and the buffer gets
-    // exactly that capacity; a body without one takes what its buffer grows to as bytes arrive.
-    // Whatever was taken comes back when the request ends, or the moment its connection closes.
-    budget.take(Math.max(declared, 0));
-    Reading reading = new Reading(ctx, declared);
     ctx.addEndHandler(ended -> reading.stopClock());
     RequestWork.releaseAtEnd(ctx, () -> budget.give(reading.reserved));
     // The server does not answer 100-continue by itself: the client sends the body only now that
@@ -73,7 +110,7 @@ public final class BodyReader implements Handler<RoutingContext> {
       request.response().writeContinue();
       ctx.put(CONTINUED, Boolean.TRUE);
     }
-    reading.start();
+    return reading.start();
   }
 
   private static long declaredLength(HttpServerRequest request) {
@@ -91,28 +128,45 @@ public final class BodyReader implements Handler<RoutingContext> {
   /** One body being read; lives as long as the request. */
   private final class Reading {
     private final RoutingContext ctx;
+    private final Promise<Buffer> outcome = Promise.promise();
+    // Buffered: the body so far. Streamed: null, and each chunk goes to take, after the last.
     private final Buffer body;
+    private final Function<Buffer, Future<?>> take;
+    private Future<?> taken = Future.succeededFuture();
     private long received;
+    // Taken from the budget and given back at the request's end; a streamed body's chunks are
+    // given back one by one as they are taken on, and are not in here.
     private long reserved;
     private boolean refused;
     private long startedAt;
     private long receivedAtLastCheck;
+    private long lastCheckAt;
+    // A streamed body: since when the request is paused for its chunk (or -1), and for how long
+    // it was since the last check.
+    private long heldSince = -1;
+    private long heldNanos;
     private long clock = -1;
 
-    Reading(RoutingContext ctx, long declared) {
+    Reading(RoutingContext ctx, long declared, long reserved, Function<Buffer, Future<?>> take) {
       this.ctx = ctx;
-      this.body = Buffer.buffer(declared < 0 ? CHUNKED_INITIAL_CAPACITY : (int) declared);
-      this.reserved = Math.max(declared, 0);
+      this.take = take;
+      this.body =
+          take != null
+              ? null
+              : Buffer.buffer(declared < 0 ? CHUNKED_INITIAL_CAPACITY : (int) declared);
+      this.reserved = reserved;
     }
 
-    void start() {
+    Future<Buffer> start() {
       HttpServerRequest request = ctx.request();
       request.handler(this::chunk);
       request.endHandler(v -> end());
       request.exceptionHandler(this::broken);
       startedAt = System.nanoTime();
+      lastCheckAt = startedAt;
       clock = ctx.vertx().setTimer(nextCheckMs(), id -> check());
       request.resume();
+      return outcome.future();
     }
 
     private long nextCheckMs() {
@@ -132,7 +186,21 @@ public final class BodyReader implements Handler<RoutingContext> {
         refuse(timedOut("the request body did not arrive within " + timeoutMs + " ms"));
         return;
       }
-      if (minBytesPerWindow > 0 && received - receivedAtLastCheck < minBytesPerWindow) {
+      long now = System.nanoTime();
+      long window = now - lastCheckAt;
+      long held = heldNanos + (heldSince >= 0 ? now - heldSince : 0);
+      // Time a streamed body spent paused while its chunk was taken on is the gateway's, not the
+      // client's: the minimum shrinks by that share of the window. A buffered body is never held.
+      long due =
+          held == 0 || window <= 0
+              ? minBytesPerWindow
+              : (long) (minBytesPerWindow * (double) Math.max(0, window - held) / window);
+      lastCheckAt = now;
+      heldNanos = 0;
+      if (heldSince >= 0) {
+        heldSince = now;
+      }
+      if (minBytesPerWindow > 0 && received - receivedAtLastCheck < due) {
         refuse(
             timedOut(
                 "the request body arrived slower than "
@@ -160,6 +228,10 @@ public final class BodyReader implements Handler<RoutingContext> {
       received += chunk.length();
       if (received > cap) {
         refuse(ApiError.tooLarge());
+        return;
+      }
+      if (take != null) {
+        pass(chunk);
         return;
       }
       long needed = capacityFor(received);
@@ -191,26 +263,84 @@ public final class BodyReader implements Handler<RoutingContext> {
       return buffer.alloc().calculateNewCapacity((int) size, Integer.MAX_VALUE);
     }
 
-    private void refuse(ApiError error) {
+    /**
+     * Hands a streamed chunk on, after the one before it, and holds the request until it is taken:
+     * Vert.x delivers nothing more while paused, so one chunk waits here at most.
+     */
+    private void pass(Buffer chunk) {
+      int length = chunk.length();
+      try {
+        budget.take(length);
+      } catch (ApiError overloaded) {
+        refuse(overloaded);
+        return;
+      }
+      ctx.request().pause();
+      if (heldSince < 0) {
+        heldSince = System.nanoTime();
+      }
+      taken =
+          taken
+              .compose(ready -> takeOn(chunk))
+              .andThen(done -> budget.give(length))
+              .onSuccess(done -> resumeIfRead())
+              .onFailure(this::refuse);
+    }
+
+    private void resumeIfRead() {
+      if (heldSince >= 0) {
+        heldNanos += System.nanoTime() - heldSince;
+        heldSince = -1;
+      }
+      if (!refused) {
+        ctx.request().resume();
+      }
+    }
+
+    private Future<?> takeOn(Buffer chunk) {
+      if (refused) {
+        // Refused while this chunk waited: it is dropped, and nothing more is taken.
+        return Future.succeededFuture();
+      }
+      try {
+        return take.apply(chunk);
+      } catch (RuntimeException failed) {
+        return Future.failedFuture(failed);
+      }
+    }
+
+    private void refuse(Throwable error) {
+      if (refused) {
+        return;
+      }
       refused = true;
       stopClock();
       ctx.request().pause();
-      ctx.fail(error);
+      outcome.tryFail(error);
     }
 
     private void end() {
       stopClock();
-      if (!refused) {
-        ctx.put(BODY, body);
-        ctx.next();
+      if (refused) {
+        return;
       }
+      if (take == null) {
+        outcome.tryComplete(body);
+        return;
+      }
+      // The last chunks may still be on their way through take.
+      taken.onSuccess(
+          done -> {
+            if (!refused) {
+              outcome.tryComplete(null);
+            }
+          });
     }
 
     private void broken(Throwable error) {
       stopClock();
       if (!refused && !ctx.failed()) {
-        refused = true;
-        ctx.fail(ApiError.invalid("request body could not be read: " + error.getMessage()));
+        refuse(ApiError.invalid("request body could not be read: " + error.getMessage()));
       }
     }
   }
