@@ -112,6 +112,9 @@ public final class GatewayVerticle extends VerticleBase {
   /** An admin change is a small JSON object. */
   private static final long ADMIN_BODY_MAX_BYTES = 64 * 1024;
 
+  /** What the chunks of a profile upload on their way to its parser may hold. */
+  private static final long UPLOAD_CHUNKS_MAX_BYTES = 1 << 20;
+
   private record Parts(
       Pipeline pipeline,
       TriggerEngine engine,
@@ -159,11 +162,11 @@ public final class GatewayVerticle extends VerticleBase {
                     ADMIN_BODY_MAX_BYTES * 16,
                     config.server().bodyTimeoutMs(),
                     config.server().bodyMinBytesPerSecond()),
-                // Room for one upload, whose buffer may grow to twice its bytes when it comes
-                // without a length; a second at once is refused (503), not queued.
+                // An upload streams, one chunk held at a time (a few KiB): the budget is room
+                // for that, with plenty to spare; the parsed lines are the upload's own to cap.
                 new BodyReader(
                     config.admin().profilesMaxBytes(),
-                    2 * config.admin().profilesMaxBytes(),
+                    UPLOAD_CHUNKS_MAX_BYTES,
                     config.server().bodyTimeoutMs(),
                     config.server().bodyMinBytesPerSecond()))
             : null;

@@ -12,7 +12,9 @@ import dev.triggergate.config.GatewayConfig.Latency;
 import dev.triggergate.config.GatewayConfig.Trigger;
 import dev.triggergate.engine.memory.Journal;
 import dev.triggergate.engine.memory.MemoryEngine;
+import dev.triggergate.engine.memory.ProfileUpload;
 import dev.triggergate.intake.BodyReader;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -27,6 +29,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,10 +67,12 @@ public final class AdminApi {
   private final byte[] tokenDigest;
   private final BodyReader bodies;
   private final BodyReader uploads;
+  // One upload at a time: each builds a whole set of profiles beside the one in force.
+  private final AtomicBoolean uploading = new AtomicBoolean();
 
   /**
    * @param bodies reads a change's body, under its own small cap and the server's body deadlines
-   * @param uploads reads a profile upload, likewise under {@code admin.profiles_max_bytes}
+   * @param uploads streams a profile upload, likewise under {@code admin.profiles_max_bytes}
    */
   public AdminApi(MemoryEngine engine, String token, BodyReader bodies, BodyReader uploads) {
     this.engine = engine;
@@ -86,7 +91,7 @@ public final class AdminApi {
     router.get(PREFIX + "/journal").handler(this::journal);
     router.delete(PREFIX + "/journal").handler(this::resetJournal);
     router.get(PREFIX + "/journal/counts").handler(this::counts);
-    router.put(PREFIX + "/profiles").handler(uploads).handler(this::putProfiles);
+    router.put(PREFIX + "/profiles").handler(this::putProfiles);
     router.get(PREFIX + "/triggers").handler(this::triggers);
     router.put(PREFIX + "/triggers/:id").handler(bodies).handler(change(this::putTrigger));
     router.delete(PREFIX + "/triggers/:id").handler(this::removeTrigger);
@@ -132,17 +137,51 @@ public final class AdminApi {
         .put("tokens", new JsonArray(trigger.tokens()));
   }
 
+  /**
+   * Replaces the profiles with an NDJSON upload, parsed as it streams in: each chunk's lines on a
+   * worker while the request waits, paused, then the next chunk. The set is swapped in only once
+   * the whole upload parsed, and only while its client is still there to hear of it.
+   */
   private void putProfiles(RoutingContext ctx) {
-    Buffer body = ctx.get(BodyReader.BODY);
-    // Tracked: the body's budget comes back when the parse is over, not when the client leaves.
-    RequestWork.track(ctx, engine.replaceProfiles(body))
-        .onSuccess(count -> send(ctx, new JsonObject().put("profiles", count)))
+    if (!uploading.compareAndSet(false, true)) {
+      ctx.fail(
+          ApiError.of(ErrorCode.SERVICE_UNAVAILABLE, "another profile upload is being read")
+              .withHeaders(Map.of("Retry-After", "1")));
+      return;
+    }
+    // Tracked work: the next upload may begin only once this one's last parse is over, so that
+    // two sets are never being built at once, even when a client leaves mid-upload.
+    RequestWork.releaseAtEnd(ctx, () -> uploading.set(false));
+    ProfileUpload upload = engine.profileUpload();
+    uploads.stream(ctx, chunk -> onWorker(ctx, () -> upload.take(chunk)))
+        .compose(read -> onWorker(ctx, upload::finish))
+        .onSuccess(
+            parsed -> {
+              if (RequestWork.isOver(ctx)) {
+                LOG.info("admin: profile upload not swapped in: its client left before the answer");
+                return;
+              }
+              send(ctx, new JsonObject().put("profiles", engine.swapIn(upload)));
+            })
         .onFailure(
             failure ->
                 ctx.fail(
                     failure instanceof ConfigException invalid
                         ? ApiError.invalid("profiles: " + invalid.getMessage())
                         : failure));
+  }
+
+  /** Parsing on a worker, tracked, so what the request holds outlives it while it runs. */
+  private static Future<Void> onWorker(RoutingContext ctx, Runnable parse) {
+    return RequestWork.track(
+        ctx,
+        ctx.vertx()
+            .executeBlocking(
+                () -> {
+                  parse.run();
+                  return null;
+                },
+                false));
   }
 
   private void authorize(RoutingContext ctx) {

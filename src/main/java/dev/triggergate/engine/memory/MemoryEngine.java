@@ -1,7 +1,5 @@
 package dev.triggergate.engine.memory;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
 import dev.triggergate.api.ApiError;
 import dev.triggergate.api.ErrorCode;
 import dev.triggergate.config.GatewayConfig;
@@ -21,7 +19,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -126,29 +123,31 @@ public final class MemoryEngine implements TriggerEngine {
   }
 
   /**
-   * Replaces every profile with those of an NDJSON upload: parsed and indexed on a worker, then
-   * swapped in at once. Answers with how many there are now; a bad line fails it, naming the line.
+   * Begins replacing every profile: the upload parses and indexes its lines as they arrive, and
+   * {@link #swapIn} puts the finished set in force at once.
    */
-  public Future<Integer> replaceProfiles(Buffer ndjson) {
-    long upload = uploads.incrementAndGet();
-    return vertx
-        .executeBlocking(
-            () -> new ProfileIndex(ProfileFile.parseNdjson(ndjson.toString(UTF_8)), autoProfiles),
-            false)
-        .map(next -> swapIn(upload, next));
+  public ProfileUpload profileUpload() {
+    return new ProfileUpload(uploads.incrementAndGet(), autoProfiles);
   }
 
-  /** Swaps a parsed set in, unless an upload begun later was swapped in first. */
-  private synchronized int swapIn(long upload, ProfileIndex next) {
-    if (upload < swappedUpload) {
+  /**
+   * Puts a finished upload's set in force, unless an upload begun later was swapped in first; a
+   * batch reads the set once, so it sees the old one or the new one. Answers how many there are
+   * now.
+   */
+  public synchronized int swapIn(ProfileUpload upload) {
+    if (!upload.finished) {
+      throw new IllegalStateException("an upload is swapped in once finished");
+    }
+    if (upload.number < swappedUpload) {
       LOG.info("admin: profiles of an earlier upload not swapped in: a later one already was");
       return profiles.size();
     }
-    swappedUpload = upload;
+    swappedUpload = upload.number;
     int before = profiles.size();
-    profiles = next;
-    LOG.info("admin: profiles replaced: {} before, {} now", before, next.size());
-    return next.size();
+    profiles = upload.index;
+    LOG.info("admin: profiles replaced: {} before, {} now", before, upload.index.size());
+    return upload.index.size();
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.triggergate.engine.memory;
 import dev.triggergate.config.ConfigException;
 import dev.triggergate.engine.memory.Profile.Channel;
 import dev.triggergate.engine.memory.Profile.Subscription;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -60,24 +61,24 @@ public final class ProfileFile {
   }
 
   /**
-   * Profiles from an upload (NDJSON, one a line), for replacing the set at run time; a bad line is
+   * One line of an upload (NDJSON) as a profile, decoded from its bytes as they are; a bad line is
    * a {@link ConfigException} naming it.
+   *
+   * @param number the line's number, from 1, for the message
    */
-  public static List<Profile> parseNdjson(String text) {
-    List<Profile> profiles = new ArrayList<>();
-    int number = 0;
-    for (String line : (Iterable<String>) text.lines()::iterator) {
-      number++;
-      if (!line.isBlank()) {
-        String where = "line " + number;
-        try {
-          profiles.add(profile(decode(line, where), where));
-        } catch (ClassCastException | DecodeException e) {
-          throw new ConfigException(where + ": not a profile: " + e.getMessage(), e);
-        }
-      }
+  static Profile line(Buffer bytes, int number) {
+    String where = "line " + number;
+    JsonObject json;
+    try {
+      json = new JsonObject(bytes);
+    } catch (DecodeException e) {
+      throw new ConfigException(where + ": not a JSON object: " + e.getMessage(), e);
     }
-    return profiles;
+    try {
+      return profile(json, where);
+    } catch (ClassCastException e) {
+      throw new ConfigException(where + ": not a profile: " + e.getMessage(), e);
+    }
   }
 
   private static int firstNonBlank(BufferedReader reader) throws IOException {

@@ -7,8 +7,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Finds the profile for a {@code data} item in every matching mode of SPEC §4. Built once and never
- * changed, so every event loop and worker reads it without locks.
+ * Finds the profile for a {@code data} item in every matching mode of SPEC §4. Filled once, by the
+ * one thread that builds it, before it is put in force; never changed after, so every event loop
+ * and worker reads it without locks.
  */
 final class ProfileIndex {
   private final Map<String, String> ids = new HashMap<>();
@@ -25,17 +26,23 @@ final class ProfileIndex {
    * @param autoProfiles whether a key no profile holds resolves to a profile derived from it
    */
   ProfileIndex(List<Profile> profiles, boolean autoProfiles) {
-    this.autoProfiles = autoProfiles;
+    this(autoProfiles);
     for (Profile profile : profiles) {
       add(profile);
     }
+  }
+
+  /** An empty index, to be filled with {@link #add} before it is put in force. */
+  ProfileIndex(boolean autoProfiles) {
+    this.autoProfiles = autoProfiles;
   }
 
   int size() {
     return ids.size();
   }
 
-  private void add(Profile profile) {
+  /** Indexes one more profile; the first profile to hold a key keeps it. */
+  void add(Profile profile) {
     String id = profile.id();
     ids.putIfAbsent(id, id);
     if (profile.email() != null) {
