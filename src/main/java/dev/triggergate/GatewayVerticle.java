@@ -112,8 +112,8 @@ public final class GatewayVerticle extends VerticleBase {
   /** An admin change is a small JSON object. */
   private static final long ADMIN_BODY_MAX_BYTES = 64 * 1024;
 
-  /** What the chunks of a profile upload on their way to its parser may hold. */
-  private static final long UPLOAD_CHUNKS_MAX_BYTES = 1 << 20;
+  /** What a profile upload's bytes on their way to its parser may hold. */
+  private static final long UPLOAD_HELD_MAX_BYTES = 4L * BodyReader.STREAM_READ_AHEAD_BYTES;
 
   private record Parts(
       Pipeline pipeline,
@@ -162,11 +162,11 @@ public final class GatewayVerticle extends VerticleBase {
                     ADMIN_BODY_MAX_BYTES * 16,
                     config.server().bodyTimeoutMs(),
                     config.server().bodyMinBytesPerSecond()),
-                // An upload streams, one chunk held at a time (a few KiB): the budget is room
-                // for that, with plenty to spare; the parsed lines are the upload's own to cap.
+                // An upload streams: the budget is room for the part being parsed and the one
+                // read ahead, with plenty to spare; the parsed lines are the upload's own to cap.
                 new BodyReader(
                     config.admin().profilesMaxBytes(),
-                    UPLOAD_CHUNKS_MAX_BYTES,
+                    UPLOAD_HELD_MAX_BYTES,
                     config.server().bodyTimeoutMs(),
                     config.server().bodyMinBytesPerSecond()))
             : null;

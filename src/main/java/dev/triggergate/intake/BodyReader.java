@@ -33,6 +33,12 @@ public final class BodyReader implements Handler<RoutingContext> {
   /** Set (Boolean) once the client was told {@code 100 Continue}: its body is on its way. */
   public static final String CONTINUED = "tg.continued";
 
+  /**
+   * How much of a streamed body is read ahead while the part before is taken on: with that part, a
+   * streamed body holds at most about twice this (and a chunk) against the budget.
+   */
+  public static final int STREAM_READ_AHEAD_BYTES = 256 * 1024;
+
   /** A chunked body starts this small; a declared one gets its whole length at once. */
   private static final int CHUNKED_INITIAL_CAPACITY = 1024;
 
@@ -71,13 +77,15 @@ public final class BodyReader implements Handler<RoutingContext> {
   }
 
   /**
-   * Reads the body under the same cap, deadline and minimum rate as {@link #handle}, handing each
-   * chunk to {@code take} as it arrives instead of keeping it. The request is paused until {@code
-   * take}'s future completes, so the body arrives no faster than it is taken and at most one chunk
-   * waits here; each chunk counts against the budget until then. {@code take}'s future must
-   * complete (it may fail; reading stops then, with that failure).
+   * Reads the body under the same cap, deadline and minimum rate as {@link #handle}, handing it to
+   * {@code take} in parts as it arrives instead of keeping it: one part at a time, in order, the
+   * next once {@code take}'s future for the last has completed. What came meanwhile is kept, up to
+   * {@link #STREAM_READ_AHEAD_BYTES}, and then the request is paused, so the body arrives no faster
+   * than it is taken; each byte counts against the budget until taken on. {@code take}'s future
+   * must complete, on the request's context (as {@code executeBlocking}'s does); it may fail, and
+   * reading stops then, with that failure.
    *
-   * @return completes once the body has ended and every chunk was taken; fails with the {@link
+   * @return completes once the body has ended and every part was taken; fails with the {@link
    *     ApiError} to answer, or with {@code take}'s failure
    */
   public Future<Void> stream(RoutingContext ctx, Function<Buffer, Future<?>> take) {
@@ -132,17 +140,20 @@ public final class BodyReader implements Handler<RoutingContext> {
     // Buffered: the body so far. Streamed: null, and each chunk goes to take, after the last.
     private final Buffer body;
     private final Function<Buffer, Future<?>> take;
-    private Future<?> taken = Future.succeededFuture();
+    // Streamed: whether a part is with take, the chunks kept for the next part, and the end seen.
+    private boolean taking;
+    private Buffer pending;
+    private boolean ended;
     private long received;
     // Taken from the budget and given back at the request's end; a streamed body's chunks are
-    // given back one by one as they are taken on, and are not in here.
+    // given back as they are taken on, and are not in here.
     private long reserved;
     private boolean refused;
     private long startedAt;
     private long receivedAtLastCheck;
     private long lastCheckAt;
-    // A streamed body: since when the request is paused for its chunk (or -1), and for how long
-    // it was since the last check.
+    // A streamed body: since when the request is paused for take to catch up (or -1), and for
+    // how long it was since the last check.
     private long heldSince = -1;
     private long heldNanos;
     private long clock = -1;
@@ -189,7 +200,7 @@ public final class BodyReader implements Handler<RoutingContext> {
       long now = System.nanoTime();
       long window = now - lastCheckAt;
       long held = heldNanos + (heldSince >= 0 ? now - heldSince : 0);
-      // Time a streamed body spent paused while its chunk was taken on is the gateway's, not the
+      // Time a streamed body spent paused while take caught up is the gateway's, not the
       // client's: the minimum shrinks by that share of the window. A buffered body is never held.
       long due =
           held == 0 || window <= 0
@@ -264,46 +275,67 @@ public final class BodyReader implements Handler<RoutingContext> {
     }
 
     /**
-     * Hands a streamed chunk on, after the one before it, and holds the request until it is taken:
-     * Vert.x delivers nothing more while paused, so one chunk waits here at most.
+     * Hands a streamed chunk on at once when {@code take} is free; otherwise keeps it with those
+     * that came meanwhile, to go on together next. Reading goes on while a part is taken on, up to
+     * {@link #STREAM_READ_AHEAD_BYTES} kept, then waits (paused) for {@code take} to catch up.
      */
     private void pass(Buffer chunk) {
-      int length = chunk.length();
       try {
-        budget.take(length);
+        budget.take(chunk.length());
       } catch (ApiError overloaded) {
         refuse(overloaded);
         return;
       }
-      ctx.request().pause();
-      if (heldSince < 0) {
-        heldSince = System.nanoTime();
+      if (!taking) {
+        handOn(chunk);
+        return;
       }
-      taken =
-          taken
-              .compose(ready -> takeOn(chunk))
-              .andThen(done -> budget.give(length))
-              .onSuccess(done -> resumeIfRead())
-              .onFailure(this::refuse);
+      if (pending == null) {
+        pending = Buffer.buffer(STREAM_READ_AHEAD_BYTES);
+      }
+      pending.appendBuffer(chunk);
+      if (pending.length() >= STREAM_READ_AHEAD_BYTES && heldSince < 0) {
+        heldSince = System.nanoTime();
+        ctx.request().pause();
+      }
     }
 
-    private void resumeIfRead() {
+    private void handOn(Buffer part) {
+      taking = true;
+      int length = part.length();
+      takeOn(part)
+          .onComplete(
+              done -> {
+                budget.give(length);
+                taking = false;
+                if (done.failed()) {
+                  refuse(done.cause());
+                } else if (!refused) {
+                  takeNext();
+                }
+              });
+    }
+
+    /** After a part was taken on: the next one, the rest of the body, or the end. */
+    private void takeNext() {
+      if (pending != null) {
+        Buffer next = pending;
+        pending = null;
+        handOn(next);
+      }
       if (heldSince >= 0) {
         heldNanos += System.nanoTime() - heldSince;
         heldSince = -1;
-      }
-      if (!refused) {
         ctx.request().resume();
+      }
+      if (ended && !taking) {
+        outcome.tryComplete(null);
       }
     }
 
-    private Future<?> takeOn(Buffer chunk) {
-      if (refused) {
-        // Refused while this chunk waited: it is dropped, and nothing more is taken.
-        return Future.succeededFuture();
-      }
+    private Future<?> takeOn(Buffer part) {
       try {
-        return take.apply(chunk);
+        return take.apply(part);
       } catch (RuntimeException failed) {
         return Future.failedFuture(failed);
       }
@@ -316,6 +348,11 @@ public final class BodyReader implements Handler<RoutingContext> {
       refused = true;
       stopClock();
       ctx.request().pause();
+      if (pending != null) {
+        // Never to be taken on: its bytes go back now; the part with take goes back when done.
+        budget.give(pending.length());
+        pending = null;
+      }
       outcome.tryFail(error);
     }
 
@@ -328,13 +365,11 @@ public final class BodyReader implements Handler<RoutingContext> {
         outcome.tryComplete(body);
         return;
       }
-      // The last chunks may still be on their way through take.
-      taken.onSuccess(
-          done -> {
-            if (!refused) {
-              outcome.tryComplete(null);
-            }
-          });
+      // The last part may still be with take, and another waiting: takeNext ends it then.
+      ended = true;
+      if (!taking) {
+        outcome.tryComplete(null);
+      }
     }
 
     private void broken(Throwable error) {
