@@ -139,6 +139,26 @@ class ProfileUploadTest {
       assertThat(shaped.statusCode()).isEqualTo(400);
       assertThat(shaped.bodyAsJsonObject().getString("error_debug"))
           .startsWith("profiles: line 1: not a profile");
+      // Null is none, as for fields; a subscription that is not an object is named, not a 500.
+      assertThat(
+              upload(
+                      gateway,
+                      "{\"profile_id\": \"aaaaaaaaaaaaaaaaaaaaaaaa\", \"subscriptions\": null}")
+                  .statusCode())
+          .isEqualTo(200);
+      for (String subscriptions : List.of("[null]", "[5]")) {
+        HttpResponse<Buffer> empty =
+            upload(
+                gateway,
+                NEW
+                    + "{\"profile_id\": \"aaaaaaaaaaaaaaaaaaaaaaaa\", \"subscriptions\": "
+                    + subscriptions
+                    + "}\n");
+        assertThat(empty.statusCode()).as(subscriptions).isEqualTo(400);
+        assertThat(empty.bodyAsJsonObject().getString("error_debug"))
+            .as(subscriptions)
+            .startsWith("profiles: line 3: ");
+      }
     }
   }
 

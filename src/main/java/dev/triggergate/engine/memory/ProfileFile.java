@@ -106,9 +106,14 @@ public final class ProfileFile {
       throw new ConfigException(where + ": profile_id must be 24 lowercase hex characters");
     }
     List<Subscription> subscriptions = new ArrayList<>();
-    JsonArray subs = json.getJsonArray("subscriptions", new JsonArray());
-    for (int i = 0; i < subs.size(); i++) {
-      subscriptions.add(subscription(subs.getJsonObject(i), where + ": subscriptions[" + i + "]"));
+    // A null list or a null in it reads as null, not as a wrong type: refused here by name.
+    JsonArray subs = json.getJsonArray("subscriptions");
+    for (int i = 0; subs != null && i < subs.size(); i++) {
+      String at = where + ": subscriptions[" + i + "]";
+      if (!(subs.getValue(i) instanceof JsonObject sub)) {
+        throw new ConfigException(at + ": expected a JSON object");
+      }
+      subscriptions.add(subscription(sub, at));
     }
     return new Profile(
         id,
