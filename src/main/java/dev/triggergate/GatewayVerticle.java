@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The composition root: {@link #deploy} builds every part once, then deploys one instance of this
- * verticle per event loop, each listening on the shared port with the shared pipeline.
+ * verticle per event loop, each listening on the shared port with the shared pipeline (and on the
+ * admin API's shared port, when it has one).
  */
 public final class GatewayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);

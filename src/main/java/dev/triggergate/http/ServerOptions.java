@@ -65,7 +65,8 @@ public final class ServerOptions {
    */
   public static HttpServerOptions admin(GatewayConfig.Server server, GatewayConfig.Admin admin) {
     // Port 0 alone would give each event loop's server a free port of its own; a negative one is
-    // Vert.x's "one free port, shared by every server that names it" (NetServerImpl.bind).
+    // Vert.x's "one free port, shared by every server of this Vert.x that names it on this host"
+    // (NetServerImpl.bind).
     int port = admin.port() == 0 ? -1 : admin.port();
     return of(server).setHost(admin.host()).setPort(port);
   }
