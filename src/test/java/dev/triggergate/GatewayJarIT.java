@@ -1,6 +1,7 @@
 package dev.triggergate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.triggergate.engine.upstream.ScriptedUpstream;
 import io.vertx.core.Future;
@@ -42,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The built fat jar, started as a user starts it, with a config file and an environment. */
 class GatewayJarIT {
   private static final Pattern LISTENING = Pattern.compile("listening on [^:]+:(\\d+)");
+  private static final Pattern ADMIN_LISTENING = Pattern.compile("admin API on [^:]+:(\\d+)");
   private static final String JAR = System.getProperty("gateway.jar", "target/trigger-gateway.jar");
 
   @TempDir Path dir;
@@ -336,6 +338,63 @@ class GatewayJarIT {
     Map<Integer, Integer> statuses = sendConcurrently(gateway, batchWithFile(30 * 1024 * 1024), 1);
 
     assertThat(statuses).containsExactly(Map.entry(200, 1));
+  }
+
+  /**
+   * 48 MiB of profiles, 1.17 million of them, on a 256 MiB heap: their set takes about 150 MiB, so
+   * the upload fits only if it is parsed as it streams in (read whole, it needed over 300 MiB). On
+   * the admin port, which SIGTERM then drains and closes with the rest.
+   */
+  @Test
+  @Timeout(value = 4, unit = TimeUnit.MINUTES)
+  void aFortyEightMebibyteProfileUploadFitsA256MebibyteHeapAndSigtermClosesTheAdminPort()
+      throws Exception {
+    Path conf = dir.resolve("gateway.yaml");
+    Files.writeString(
+        conf,
+        "server: {host: 127.0.0.1, port: 0}\n"
+            + "admin: {enabled: true, token: admin-token-0123456789, port: 0}\n"
+            + "engine: {memory: {auto_profiles: false}}\n");
+    Gateway gateway = start(List.of("-Xmx256m", "-Xlog:gc:file=" + dir.resolve("gc.log")), conf);
+    // Printed right after the main port, so already seen once start() has had an answer there.
+    Matcher admin =
+        ADMIN_LISTENING.matcher(
+            gateway.output().stream()
+                .filter(line -> line.contains("admin API on"))
+                .findFirst()
+                .orElseThrow());
+    assertThat(admin.find()).isTrue();
+    int adminPort = Integer.parseInt(admin.group(1));
+    Path upload = dir.resolve("profiles.ndjson");
+    int count = 0;
+    try (var out = Files.newBufferedWriter(upload, StandardCharsets.US_ASCII)) {
+      for (long written = 0; written < 48L << 20; count++) {
+        String line = String.format("{\"profile_id\": \"%024x\"}%n", count);
+        out.write(line);
+        written += line.length();
+      }
+    }
+
+    HttpResponse<String> uploaded =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/admin/profiles"))
+                .timeout(Duration.ofSeconds(120))
+                .header("Authorization", "Bearer admin-token-0123456789")
+                .header("Content-Type", "application/x-ndjson")
+                .PUT(HttpRequest.BodyPublishers.ofFile(upload))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    long peakMiB = peakHeapMiB(dir.resolve("gc.log"));
+    System.out.println("profile upload: " + uploaded.body() + ", peak heap " + peakMiB + " MiB");
+
+    assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(200);
+    assertThat(uploaded.body()).isEqualTo("{\"profiles\":" + count + "}");
+    assertThat(gateway.output()).noneMatch(line -> line.contains("OutOfMemoryError"));
+    gateway.process.toHandle().destroy();
+    assertThat(gateway.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(gateway.process.exitValue()).as("a clean drain exits 0").isZero();
+    assertThatThrownBy(() -> new Socket("127.0.0.1", adminPort).close())
+        .isInstanceOf(java.net.ConnectException.class);
   }
 
   @Test
