@@ -279,6 +279,7 @@ class GatewayJarIT {
             client
                 .post(TestGateway.PATH)
                 .putHeader("Content-Type", "application/json")
+                .putHeader("Request-ID", "held-" + i)
                 .sendBuffer(Buffer.buffer(body)));
       }
       while (!gateway.get("/metrics").body().contains("gateway_delayed_answers 50.0")) {
@@ -305,6 +306,15 @@ class GatewayJarIT {
     }
     assertThat(gateway.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(gateway.process.exitValue()).as("a clean drain exits 0").isZero();
+    // Every drained request is in the access log, written out before the drain was done.
+    gateway.awaitOutput("- drained");
+    List<String> output = gateway.output();
+    for (int i = 0; i < 50; i++) {
+      String id = "\"request_id\":\"held-" + i + "\"";
+      assertThat(output)
+          .as("the access line of held-%d", i)
+          .anyMatch(line -> line.contains(id) && line.contains("\"status\":200"));
+    }
   }
 
   @Test

@@ -36,7 +36,15 @@ public final class AccessLog implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     long start = System.nanoTime();
-    ctx.addEndHandler(done -> output.append(format.get().line(ctx, start)));
+    output.lineToCome();
+    ctx.addEndHandler(
+        done -> {
+          try {
+            output.append(format.get().line(ctx, start));
+          } finally {
+            output.lineCame();
+          }
+        });
     ctx.next();
   }
 

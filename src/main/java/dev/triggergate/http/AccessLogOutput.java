@@ -17,6 +17,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +39,12 @@ public final class AccessLogOutput implements AutoCloseable {
 
   /** One buffer: large writes, and still a small share of the pool. */
   static final int BUFFER_BYTES = 64 * 1024;
+
+  /**
+   * How long {@link #close} waits for the lines of requests still ending: a drained server reports
+   * itself shut down just before the last end handlers run.
+   */
+  private static final long ENDING_LINES_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
 
   /** Dropped lines are reported at most this often, with their count since the last report. */
   private static final long DROP_REPORT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
@@ -60,6 +68,7 @@ public final class AccessLogOutput implements AutoCloseable {
   private final Counter droppedTooLong;
   private final Counter droppedClosed;
   private final AtomicLong droppedSinceReport = new AtomicLong();
+  private final LongAdder linesToCome = new LongAdder();
   private final Thread writer;
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
   private volatile boolean closing;
@@ -109,6 +118,16 @@ public final class AccessLogOutput implements AutoCloseable {
     }
   }
 
+  /** A request began whose line is to come: {@link #close} waits a little for it. */
+  public void lineToCome() {
+    linesToCome.increment();
+  }
+
+  /** The line announced by {@link #lineToCome} was appended, or will never be. */
+  public void lineCame() {
+    linesToCome.decrement();
+  }
+
   /** Completes once every line appended before this call is written (or counted as dropped). */
   public CompletableFuture<Void> flush() {
     if (closing) {
@@ -119,9 +138,16 @@ public final class AccessLogOutput implements AutoCloseable {
     return done;
   }
 
-  /** Writes what is buffered, then closes the output. Lines appended afterwards are dropped. */
+  /**
+   * Waits briefly for the lines still to come, writes what is buffered, then closes the output.
+   * Lines appended afterwards are dropped and counted. Blocks: never call it on an event loop.
+   */
   @Override
   public void close() {
+    long deadline = System.nanoTime() + ENDING_LINES_WAIT_NANOS;
+    while (linesToCome.sum() > 0 && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+    }
     closing = true;
     jobs.add(CLOSE);
     try {

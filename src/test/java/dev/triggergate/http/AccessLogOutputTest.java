@@ -164,6 +164,21 @@ class AccessLogOutputTest {
     assertThat(output.flush()).succeedsWithin(1, TimeUnit.SECONDS);
   }
 
+  /** A drained server says it is shut down just before its last requests' end handlers run. */
+  @Test
+  void closeWaitsForALineAnnouncedBeforeIt(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("access.log");
+    AccessLogOutput output = new AccessLogOutput(append(file), 1L << 20, 10_000, registry);
+    output.lineToCome();
+    CompletableFuture<Void> closed = CompletableFuture.runAsync(output::close);
+    assertThat(closed).isNotDone();
+    output.append(new StringBuilder("{\"last\":true}"));
+    output.lineCame();
+    closed.get(10, TimeUnit.SECONDS);
+    assertThat(Files.readAllLines(file)).containsExactly("{\"last\":true}");
+    assertThat(dropped("closed")).isZero();
+  }
+
   private double dropped(String reason) {
     return registry.counter("gateway_access_log_dropped_lines", "reason", reason).count();
   }
