@@ -28,8 +28,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
-import java.io.FileDescriptor;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
@@ -91,7 +89,7 @@ public final class GatewayVerticle extends VerticleBase {
     AtomicInteger adminPort = new AtomicInteger();
     // Start-up reads files and compiles the schema: blocking work, kept off the event loop.
     return vertx
-        .executeBlocking(() -> parts(vertx, config))
+        .executeBlocking(() -> parts(vertx, config, instances))
         .compose(
             parts ->
                 vertx
@@ -126,7 +124,7 @@ public final class GatewayVerticle extends VerticleBase {
       AccessLogOutput accessLog,
       AtomicInteger serving) {}
 
-  private static Parts parts(Vertx vertx, GatewayConfig config) {
+  private static Parts parts(Vertx vertx, GatewayConfig config, int instances) {
     warnIfBudgetsExceedTheHeap(config.limits());
     ServerOptions.checkTls(vertx, config.server().tls());
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -152,7 +150,9 @@ public final class GatewayVerticle extends VerticleBase {
             : engine;
     HttpServerOptions serverOptions = ServerOptions.of(config.server());
     AccessLogOutput accessLog =
-        config.accessLog().enabled() ? accessLogOutput(config.accessLog(), registry) : null;
+        config.accessLog().enabled()
+            ? accessLogOutput(config.accessLog(), instances, registry)
+            : null;
     AdminApi admin =
         config.admin().enabled() && engine instanceof MemoryEngine memory
             ? new AdminApi(
@@ -186,10 +186,10 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private static AccessLogOutput accessLogOutput(
-      GatewayConfig.AccessLog config, MeterRegistry registry) {
+      GatewayConfig.AccessLog config, int instances, MeterRegistry registry) {
     WritableByteChannel out;
     if (config.path() == null) {
-      out = new FileOutputStream(FileDescriptor.out).getChannel();
+      out = AccessLogOutput.standardOutput();
     } else {
       try {
         out =
@@ -202,7 +202,8 @@ public final class GatewayVerticle extends VerticleBase {
         throw new ConfigException("access_log.path: cannot append to " + config.path() + ": " + e);
       }
     }
-    return new AccessLogOutput(out, config.bufferBytes(), config.flushIntervalMs(), registry);
+    return new AccessLogOutput(
+        out, config.bufferBytes(), instances, config.flushIntervalMs(), registry);
   }
 
   /**

@@ -26,6 +26,12 @@ public final class AccessLog implements Handler<RoutingContext> {
   private static final DateTimeFormatter SECOND =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.").withZone(ZoneOffset.UTC);
 
+  /**
+   * The most of one client-chosen text a line carries (escaped, a char may take six): a line stays
+   * far within one buffer, so no request goes unlogged for its length.
+   */
+  static final int FIELD_MAX_CHARS = 2048;
+
   private final AccessLogOutput output;
   private final ThreadLocal<Format> format = ThreadLocal.withInitial(Format::new);
 
@@ -35,6 +41,12 @@ public final class AccessLog implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    begin(ctx);
+    ctx.next();
+  }
+
+  /** What {@link #handle} does, for a request no route will see (Pipeline's unrouted 400). */
+  void begin(RoutingContext ctx) {
     long start = System.nanoTime();
     output.lineToCome();
     ctx.addEndHandler(
@@ -45,7 +57,6 @@ public final class AccessLog implements Handler<RoutingContext> {
             output.lineCame();
           }
         });
-    ctx.next();
   }
 
   /** One thread's line builder and the little it remembers between lines. */
@@ -55,12 +66,14 @@ public final class AccessLog implements Handler<RoutingContext> {
     private String secondText;
     private String lastToken;
     private String lastTokenHash;
+    private boolean truncated;
 
     StringBuilder line(RoutingContext ctx, long start) {
       HttpServerRequest request = ctx.request();
       long latencyMicros = (System.nanoTime() - start) / 1_000;
       StringBuilder out = line;
       out.setLength(0);
+      truncated = false;
       out.append("{\"time\":\"");
       time(System.currentTimeMillis());
       out.append("\",\"request_id\":");
@@ -96,6 +109,9 @@ public final class AccessLog implements Handler<RoutingContext> {
         out.append(",\"token_hash\":");
         string(tokenHash(batch.token()));
       }
+      if (truncated) {
+        out.append(",\"truncated\":true");
+      }
       return out.append('}');
     }
 
@@ -119,7 +135,13 @@ public final class AccessLog implements Handler<RoutingContext> {
         return;
       }
       line.append('"');
-      JSON.quoteAsString(value, line);
+      if (value.length() > FIELD_MAX_CHARS) {
+        // A URI may be far longer than a line should be: its start is kept, and the line says so.
+        JSON.quoteAsString(value.substring(0, FIELD_MAX_CHARS), line);
+        truncated = true;
+      } else {
+        JSON.quoteAsString(value, line);
+      }
       line.append('"');
     }
 

@@ -2,9 +2,12 @@ package dev.triggergate.http;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.CharsetEncoder;
 import java.nio.charset.CodingErrorAction;
@@ -44,15 +47,19 @@ public final class AccessLogOutput implements AutoCloseable {
    * How long {@link #close} waits for the lines of requests still ending: a drained server reports
    * itself shut down just before the last end handlers run.
    */
-  private static final long ENDING_LINES_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
+  private static final long ENDING_LINES_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   /** Dropped lines are reported at most this often, with their count since the last report. */
   private static final long DROP_REPORT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-  private static final Object CLOSE = new Object();
+  /**
+   * How long {@link #close} waits for the writer: less than the drain's own margin, so a stalled
+   * output cannot hold the exit.
+   */
+  private static final long CLOSE_WAIT_MS = 3_000;
 
   private final WritableByteChannel out;
-  private final long flushIntervalMs;
+  private final long flushIntervalNanos;
   private final int maxBuffers;
   private final AtomicInteger buffers = new AtomicInteger();
   private final ArrayBlockingQueue<ByteBuffer> free;
@@ -77,14 +84,21 @@ public final class AccessLogOutput implements AutoCloseable {
 
   /**
    * @param out where lines go, in large writes from one thread; closed by {@link #close}
-   * @param bufferBytes the most bytes of lines held at once (at least two buffers' worth is used)
+   * @param bufferBytes the most bytes of lines held at once
+   * @param threads how many threads log (the event loops): each holds a buffer while it fills one,
+   *     so the pool has at least two per thread, whatever {@code bufferBytes} says
    * @param flushIntervalMs how long a line may wait in a buffer that is not full
    */
   public AccessLogOutput(
-      WritableByteChannel out, long bufferBytes, long flushIntervalMs, MeterRegistry registry) {
+      WritableByteChannel out,
+      long bufferBytes,
+      int threads,
+      long flushIntervalMs,
+      MeterRegistry registry) {
     this.out = out;
-    this.flushIntervalMs = flushIntervalMs;
-    this.maxBuffers = (int) Math.max(2, Math.min(Integer.MAX_VALUE, bufferBytes / BUFFER_BYTES));
+    this.flushIntervalNanos = TimeUnit.MILLISECONDS.toNanos(flushIntervalMs);
+    this.maxBuffers =
+        (int) Math.max(2L * threads + 2, Math.min(1 << 20, bufferBytes / BUFFER_BYTES));
     this.free = new ArrayBlockingQueue<>(maxBuffers);
     this.written =
         Counter.builder("gateway_access_log_lines")
@@ -134,7 +148,7 @@ public final class AccessLogOutput implements AutoCloseable {
       return closed;
     }
     CompletableFuture<Void> done = new CompletableFuture<>();
-    jobs.add(done);
+    jobs.add(new Flush(done, false));
     return done;
   }
 
@@ -149,12 +163,34 @@ public final class AccessLogOutput implements AutoCloseable {
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
     }
     closing = true;
-    jobs.add(CLOSE);
+    jobs.add(new Close(false));
     try {
-      closed.get(30, TimeUnit.SECONDS);
+      closed.get(CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
-      LOG.warn("the access log did not finish writing: {}", e.toString());
+      LOG.warn(
+          "the access log did not finish writing within {} ms (a stalled output?): the lines still"
+              + " buffered are lost",
+          CLOSE_WAIT_MS);
     }
+  }
+
+  /** Standard output, left open when the log closes: the process may still print to it. */
+  public static WritableByteChannel standardOutput() {
+    FileChannel channel = new FileOutputStream(FileDescriptor.out).getChannel();
+    return new WritableByteChannel() {
+      @Override
+      public int write(ByteBuffer source) throws IOException {
+        return channel.write(source);
+      }
+
+      @Override
+      public boolean isOpen() {
+        return true;
+      }
+
+      @Override
+      public void close() {}
+    };
   }
 
   private Slot newSlot() {
@@ -239,58 +275,70 @@ public final class AccessLogOutput implements AutoCloseable {
     }
   }
 
+  /** Lines to write, in the order their thread handed them off. */
   private record Filled(ByteBuffer buffer, int lines) {}
 
+  /**
+   * A flush: first every slot's buffer is handed off behind what is queued ({@code swept} false),
+   * then, once the writer reaches the second pass, everything appended before it is written.
+   */
+  private record Flush(CompletableFuture<Void> done, boolean swept) {}
+
+  /** The close, in the same two passes as a flush; what comes after it is counted as dropped. */
+  private record Close(boolean swept) {}
+
   private void writeLoop() {
-    try {
-      while (true) {
-        Object job = jobs.poll(flushIntervalMs, TimeUnit.MILLISECONDS);
-        if (job == null) {
+    long nextSweep = System.nanoTime() + flushIntervalNanos;
+    while (true) {
+      Object job;
+      try {
+        long now = System.nanoTime();
+        // On a deadline, not only when the queue is quiet: a busy thread's hand-offs must not
+        // keep a quiet thread's lines waiting.
+        if (now - nextSweep >= 0) {
           sweep();
-        } else if (job instanceof Filled filled) {
-          write(filled);
-        } else if (job instanceof CompletableFuture<?> flush) {
-          writeQueuedAndSwept();
-          ((CompletableFuture<?>) flush).complete(null);
-        } else if (job == CLOSE) {
-          writeQueuedAndSwept();
+          nextSweep = now + flushIntervalNanos;
+        }
+        job = jobs.poll(nextSweep - now, TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        closeOutput();
+        return;
+      }
+      if (job instanceof Filled filled) {
+        write(filled);
+      } else if (job instanceof Flush flush) {
+        if (flush.swept()) {
+          flush.done().complete(null);
+        } else {
+          sweep();
+          jobs.add(new Flush(flush.done(), true));
+        }
+      } else if (job instanceof Close close) {
+        if (close.swept()) {
           closeOutput();
           return;
         }
-        reportDrops(false);
+        sweep();
+        jobs.add(new Close(true));
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      closeOutput();
+      reportDrops(false);
     }
   }
 
-  /** Writes the buffers handed off so far, then what each slot holds. */
-  private void writeQueuedAndSwept() {
-    Object job;
-    while ((job = jobs.peek()) instanceof Filled) {
-      jobs.poll();
-      write((Filled) job);
-    }
-    sweep();
-  }
-
-  /** Takes every slot's partly filled buffer, so no line waits longer than the flush interval. */
+  /**
+   * Hands off every slot's partly filled buffer behind what is queued: each thread's lines stay in
+   * the order it logged them, and none waits longer than the flush interval.
+   */
   private void sweep() {
     for (Slot each : slots) {
-      Filled taken;
       synchronized (each) {
-        if (each.buffer == null || each.buffer.position() == 0) {
-          continue;
-        }
-        taken = new Filled(each.buffer, each.lines);
-        each.buffer = null;
-        each.lines = 0;
+        each.handOff();
       }
-      write(taken);
     }
   }
 
+  /** Writes one buffer and gives it back to the pool, whatever the output does. */
   private void write(Filled filled) {
     ByteBuffer buffer = filled.buffer().flip();
     try {
@@ -298,16 +346,18 @@ public final class AccessLogOutput implements AutoCloseable {
         out.write(buffer);
       }
       written.increment(filled.lines());
-    } catch (IOException e) {
+    } catch (Exception e) {
+      // Any failure of the output, checked or not, costs these lines and never the writer.
       droppedFailed.increment(filled.lines());
       droppedSinceReport.addAndGet(filled.lines());
       if (!writeFailureReported) {
         writeFailureReported = true;
         LOG.warn("the access log cannot be written: {}", e.toString());
       }
+    } finally {
+      buffer.clear();
+      free.offer(buffer);
     }
-    buffer.clear();
-    free.offer(buffer);
   }
 
   private void reportDrops(boolean now) {
@@ -326,18 +376,32 @@ public final class AccessLogOutput implements AutoCloseable {
   }
 
   private void closeOutput() {
-    reportDrops(true);
     try {
       out.close();
     } catch (IOException e) {
       LOG.warn("closing the access log: {}", e.toString());
     }
-    closed.complete(null);
-    Object job;
-    while ((job = jobs.poll()) != null) {
-      if (job instanceof CompletableFuture<?> flush) {
-        flush.complete(null);
+    // Handed off, or still in a slot, after the close's sweep: from a thread that had not seen it.
+    for (Slot each : slots) {
+      synchronized (each) {
+        if (each.buffer != null && each.lines > 0) {
+          droppedClosed.increment(each.lines);
+          droppedSinceReport.addAndGet(each.lines);
+        }
+        each.buffer = null;
+        each.lines = 0;
       }
     }
+    Object job;
+    while ((job = jobs.poll()) != null) {
+      if (job instanceof Filled filled) {
+        droppedClosed.increment(filled.lines());
+        droppedSinceReport.addAndGet(filled.lines());
+      } else if (job instanceof Flush flush) {
+        flush.done().complete(null);
+      }
+    }
+    reportDrops(true);
+    closed.complete(null);
   }
 }

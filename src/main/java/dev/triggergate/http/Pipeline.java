@@ -2,6 +2,7 @@ package dev.triggergate.http;
 
 import dev.triggergate.admin.AdminApi;
 import dev.triggergate.api.ApiError;
+import dev.triggergate.api.RequestKeys;
 import dev.triggergate.auth.TokenGate;
 import dev.triggergate.config.GatewayConfig;
 import dev.triggergate.engine.TriggerEngine;
@@ -142,14 +143,29 @@ public final class Pipeline {
 
   /** Every failure, and every path or method no route took, answered by the one renderer. */
   private Router answeringFailures(Router router) {
-    router.route().failureHandler(failures);
-    router.errorHandler(404, failures::notFound);
+    router.route().failureHandler(ctx -> unrouted(ctx, failures));
+    router.errorHandler(404, ctx -> unrouted(ctx, failures::notFound));
     router.errorHandler(405, failures::methodNotAllowed);
     // Failures vertx-web meets before or outside any route (a path that does not decode, an
     // exception inside a failure handler) still get the envelope.
-    router.errorHandler(400, failures::undecodablePath);
+    router.errorHandler(400, ctx -> unrouted(ctx, failures::undecodablePath));
     router.errorHandler(500, failures);
     return router;
+  }
+
+  /**
+   * A target vertx-web will not route (empty, or not starting with {@code /}) is failed before any
+   * route runs: the request still gets its id, its metrics and its access line, then the envelope.
+   */
+  private void unrouted(RoutingContext ctx, Handler<RoutingContext> render) {
+    if (ctx.get(RequestKeys.REQUEST_ID) == null) {
+      requestIds.begin(ctx);
+      requestMetrics.begin(ctx);
+      if (accessLog != null) {
+        accessLog.begin(ctx);
+      }
+    }
+    render.handle(ctx);
   }
 
   /**

@@ -19,6 +19,12 @@ public final class RequestIds implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    begin(ctx);
+    ctx.next();
+  }
+
+  /** What {@link #handle} does, for a request no route will see (Pipeline's unrouted 400). */
+  void begin(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     String id = usable(request.getHeader(REQUEST_ID));
     if (id == null) {
@@ -29,7 +35,6 @@ public final class RequestIds implements Handler<RoutingContext> {
     }
     ctx.put(RequestKeys.REQUEST_ID, id);
     ctx.response().putHeader(X_REQUEST_ID, id);
-    ctx.next();
   }
 
   private static String usable(String id) {

@@ -43,9 +43,14 @@ public final class RequestMetrics implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    begin(ctx);
+    ctx.next();
+  }
+
+  /** What {@link #handle} does, for a request no route will see (Pipeline's unrouted 400). */
+  void begin(RoutingContext ctx) {
     long start = System.nanoTime();
     ctx.addEndHandler(done -> record(ctx, System.nanoTime() - start));
-    ctx.next();
   }
 
   private void record(RoutingContext ctx, long nanos) {

@@ -9,9 +9,11 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.Pipe;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +23,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,7 +39,7 @@ class AccessLogOutputTest {
     Path file = dir.resolve("access.log");
     int threads = 4;
     int perThread = 20_000;
-    AccessLogOutput output = new AccessLogOutput(append(file), 16L << 20, 50, registry);
+    AccessLogOutput output = new AccessLogOutput(append(file), 16L << 20, 1, 50, registry);
     CountDownLatch start = new CountDownLatch(1);
     List<CompletableFuture<Void>> writers = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
@@ -77,7 +81,7 @@ class AccessLogOutputTest {
   @Test
   void aLineReachesTheOutputWithinTheFlushIntervalWithoutAFlush() throws Exception {
     Pipe pipe = Pipe.open();
-    AccessLogOutput output = new AccessLogOutput(pipe.sink(), 1L << 20, 20, registry);
+    AccessLogOutput output = new AccessLogOutput(pipe.sink(), 1L << 20, 1, 20, registry);
     BufferedReader reader = reader(pipe);
     output.append(new StringBuilder("{\"only\":true}"));
     // Nothing asks for a flush: the writer's own sweep must send the half-empty buffer.
@@ -100,7 +104,7 @@ class AccessLogOutputTest {
     logger.addAppender(events);
     Pipe pipe = Pipe.open();
     // The smallest pool: two 64 KiB buffers, and a pipe nobody reads yet.
-    AccessLogOutput output = new AccessLogOutput(pipe.sink(), 128 * 1024, 20, registry);
+    AccessLogOutput output = new AccessLogOutput(pipe.sink(), 128 * 1024, 1, 20, registry);
     int appended = 50_000;
     StringBuilder line = new StringBuilder();
     for (int i = 0; i < appended; i++) {
@@ -139,7 +143,7 @@ class AccessLogOutputTest {
   void aFailingOutputCountsItsLinesAsDropped() throws Exception {
     Pipe pipe = Pipe.open();
     pipe.source().close();
-    AccessLogOutput output = new AccessLogOutput(pipe.sink(), 1L << 20, 20, registry);
+    AccessLogOutput output = new AccessLogOutput(pipe.sink(), 1L << 20, 1, 20, registry);
     for (int i = 0; i < 10; i++) {
       output.append(new StringBuilder("{\"n\":" + i + "}"));
     }
@@ -152,7 +156,7 @@ class AccessLogOutputTest {
   @Test
   void closeWritesWhatIsBufferedAndLaterLinesAreCountedNotLost(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("access.log");
-    AccessLogOutput output = new AccessLogOutput(append(file), 1L << 20, 10_000, registry);
+    AccessLogOutput output = new AccessLogOutput(append(file), 1L << 20, 1, 10_000, registry);
     for (int i = 0; i < 3; i++) {
       output.append(new StringBuilder("{\"n\":" + i + "}"));
     }
@@ -168,7 +172,7 @@ class AccessLogOutputTest {
   @Test
   void closeWaitsForALineAnnouncedBeforeIt(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("access.log");
-    AccessLogOutput output = new AccessLogOutput(append(file), 1L << 20, 10_000, registry);
+    AccessLogOutput output = new AccessLogOutput(append(file), 1L << 20, 1, 10_000, registry);
     output.lineToCome();
     CompletableFuture<Void> closed = CompletableFuture.runAsync(output::close);
     assertThat(closed).isNotDone();
@@ -177,6 +181,139 @@ class AccessLogOutputTest {
     closed.get(10, TimeUnit.SECONDS);
     assertThat(Files.readAllLines(file)).containsExactly("{\"last\":true}");
     assertThat(dropped("closed")).isZero();
+  }
+
+  /** An output failing in a way nobody declared costs the lines of that write, not the writer. */
+  @Test
+  void anUncheckedFailureOfTheOutputCostsOneWriteAndTheLogGoesOn(@TempDir Path dir)
+      throws Exception {
+    FileChannel file = append(dir.resolve("access.log"));
+    AtomicBoolean failNext = new AtomicBoolean(true);
+    WritableByteChannel flaky =
+        new WritableByteChannel() {
+          @Override
+          public int write(ByteBuffer source) throws IOException {
+            if (failNext.getAndSet(false)) {
+              throw new IllegalStateException("broken once");
+            }
+            return file.write(source);
+          }
+
+          @Override
+          public boolean isOpen() {
+            return file.isOpen();
+          }
+
+          @Override
+          public void close() throws IOException {
+            file.close();
+          }
+        };
+    AccessLogOutput output = new AccessLogOutput(flaky, 1L << 20, 1, 10_000, registry);
+    output.append(new StringBuilder("{\"lost\":true}"));
+    output.flush().get(10, TimeUnit.SECONDS);
+    output.append(new StringBuilder("{\"kept\":true}"));
+    output.flush().get(10, TimeUnit.SECONDS);
+    assertThat(Files.readAllLines(dir.resolve("access.log"))).containsExactly("{\"kept\":true}");
+    assertThat(dropped("write_failed")).isEqualTo(1);
+    output.close();
+  }
+
+  /** The sweep runs on its deadline: another thread's steady hand-offs must not postpone it. */
+  @Test
+  @Timeout(60)
+  void aQuietThreadsLineIsWrittenWhileABusyThreadKeepsTheWriterBusy() throws Exception {
+    Pipe pipe = Pipe.open();
+    AccessLogOutput output = new AccessLogOutput(pipe.sink(), 8L << 20, 2, 50, registry);
+    BufferedReader reader = reader(pipe);
+    CompletableFuture<Void> quietSeen =
+        CompletableFuture.runAsync(
+            () -> {
+              String line;
+              while ((line = readLine(reader)) != null && !line.equals("{\"quiet\":true}")) {
+                // Lines of the busy thread.
+              }
+            },
+            runnable -> new Thread(runnable).start());
+    // The quiet line first: it sits in its thread's own buffer, which the busy thread cannot take
+    // (the busy thread may outrun the pipe and have lines dropped; the quiet one cannot be).
+    CompletableFuture.runAsync(
+            () -> output.append(new StringBuilder("{\"quiet\":true}")),
+            runnable -> new Thread(runnable).start())
+        .get(10, TimeUnit.SECONDS);
+    CompletableFuture<Void> busy =
+        CompletableFuture.runAsync(
+            () -> {
+              StringBuilder line = new StringBuilder("{\"busy\":\"" + "x".repeat(1000) + "\"}");
+              while (!quietSeen.isDone()) {
+                output.append(line);
+              }
+            },
+            runnable -> new Thread(runnable).start());
+    // No flush is asked for: only the writer's own sweep can send the quiet thread's buffer.
+    quietSeen.get(30, TimeUnit.SECONDS);
+    busy.get(10, TimeUnit.SECONDS);
+    output.close();
+  }
+
+  /** With the smallest pool, every logging thread still finds buffers: nothing is dropped. */
+  @Test
+  void moreLoggingThreadsThanTheSmallestPoolStillDropNothing(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("access.log");
+    int threads = 8;
+    AccessLogOutput output = new AccessLogOutput(append(file), 128 * 1024, threads, 20, registry);
+    List<CompletableFuture<Void>> writers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      writers.add(
+          CompletableFuture.runAsync(
+              () -> {
+                for (int i = 0; i < 500; i++) {
+                  output.append(new StringBuilder("{\"n\":" + i + "}"));
+                }
+              },
+              runnable -> new Thread(runnable).start()));
+    }
+    CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    output.flush().get(10, TimeUnit.SECONDS);
+    assertThat(Files.readAllLines(file)).hasSize(threads * 500);
+    assertThat(dropped("buffers_full")).isZero();
+    output.close();
+  }
+
+  /** Lines appended while the log closes are written or counted: none simply vanish. */
+  @Test
+  void linesAppendedWhileClosingAreWrittenOrCounted(@TempDir Path dir) throws Exception {
+    for (int round = 0; round < 20; round++) {
+      Path file = dir.resolve("access-" + round + ".log");
+      SimpleMeterRegistry counts = new SimpleMeterRegistry();
+      AccessLogOutput output = new AccessLogOutput(append(file), 1L << 20, 4, 10, counts);
+      AtomicLong appended = new AtomicLong();
+      CountDownLatch running = new CountDownLatch(4);
+      List<CompletableFuture<Void>> writers = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        writers.add(
+            CompletableFuture.runAsync(
+                () -> {
+                  StringBuilder line = new StringBuilder("{\"pad\":\"" + "y".repeat(2000) + "\"}");
+                  running.countDown();
+                  for (int i = 0; i < 2_000; i++) {
+                    output.append(line);
+                    appended.incrementAndGet();
+                  }
+                },
+                runnable -> new Thread(runnable).start()));
+      }
+      running.await();
+      output.close();
+      CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+      double dropped =
+          counts.find("gateway_access_log_dropped_lines").counters().stream()
+              .mapToDouble(c -> c.count())
+              .sum();
+      assertThat(Files.readAllLines(file).size() + (long) dropped)
+          .as("round %d", round)
+          .isEqualTo(appended.get());
+    }
   }
 
   private double dropped(String reason) {

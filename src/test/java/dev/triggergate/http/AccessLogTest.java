@@ -14,6 +14,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The access line of real requests, read back from the gateway's access log file. */
 class AccessLogTest {
@@ -25,7 +27,8 @@ class AccessLogTest {
 
   @BeforeAll
   static void start() {
-    gateway = TestGateway.logged("", "");
+    // URIs up to 16 KiB: longer than a line carries of one.
+    gateway = TestGateway.logged("max_uri_bytes: 16384", "");
   }
 
   @AfterAll
@@ -97,6 +100,33 @@ class AccessLogTest {
     assertThat(line.getInteger("error")).isNotZero();
   }
 
+  /** A URI within the server's caps may be longer than a line should carry: it is cut, said so. */
+  @Test
+  void aVeryLongPathIsLoggedCutAndMarked() {
+    String id = "long-" + System.nanoTime();
+    String path = "/" + "p".repeat(6_000);
+    exchange(post(path, id, BATCH));
+
+    JsonObject line = new JsonObject(gateway.awaitAccessLine("\"request_id\":\"" + id + "\""));
+    assertThat(line.getString("path")).isEqualTo(path.substring(0, AccessLog.FIELD_MAX_CHARS));
+    assertThat(line.getBoolean("truncated")).isTrue();
+    assertThat(line.getInteger("status")).isEqualTo(404);
+  }
+
+  /** vertx-web fails these before any route runs: they are requests all the same (SPEC §8). */
+  @ParameterizedTest
+  @ValueSource(strings = {"*", "x", "h:80"})
+  void aTargetNoRouteSeesIsLoggedToo(String target) {
+    String id = "unrouted-" + System.nanoTime();
+    RawHttp.Response answer =
+        exchange("GET " + target + " HTTP/1.1\r\nHost: x\r\nRequest-ID: " + id + "\r\n\r\n");
+
+    assertThat(answer.status()).isBetween(400, 499);
+    JsonObject line = new JsonObject(gateway.awaitAccessLine("\"request_id\":\"" + id + "\""));
+    assertThat(line.getInteger("status")).isEqualTo(answer.status());
+    assertThat(line.getInteger("error")).isEqualTo(answer.status());
+  }
+
   @Test
   void aPathThatCannotBeWrittenStopsStartUpNamingTheKey(@TempDir Path dir) {
     String missing = dir.resolve("no-such-dir").resolve("access.log").toString();
@@ -117,9 +147,9 @@ class AccessLogTest {
         + body;
   }
 
-  private static void exchange(String request) {
+  private static RawHttp.Response exchange(String request) {
     try (RawHttp connection = RawHttp.open(gateway.port())) {
-      connection.send(request).readResponses(1, Duration.ofSeconds(10));
+      return connection.send(request).readResponses(1, Duration.ofSeconds(10)).first();
     }
   }
 }
