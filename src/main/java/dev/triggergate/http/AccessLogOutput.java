@@ -240,7 +240,8 @@ public final class AccessLogOutput implements AutoCloseable {
         return;
       }
       if (length * 3L > BUFFER_BYTES) {
-        // Cannot come from a head within the server's caps; counted all the same.
+        // AccessLog cuts every client text well below this; a line this long is counted all the
+        // same, never split across buffers.
         lineDropped(droppedTooLong);
         return;
       }
