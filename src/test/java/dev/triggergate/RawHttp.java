@@ -78,6 +78,21 @@ public final class RawHttp implements AutoCloseable {
     }
   }
 
+  /**
+   * A whole HTTP/1.1 JSON POST, as text for {@link #send}: the head with {@code headerLines} (each
+   * ending in CRLF, or none) before its Content-Length, then the body (ASCII: one byte a char).
+   */
+  public static String jsonPost(String target, String headerLines, String body) {
+    return "POST "
+        + target
+        + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + headerLines
+        + "Content-Length: "
+        + body.length()
+        + "\r\n\r\n"
+        + body;
+  }
+
   /** Queues text for writing, one byte per char (ISO-8859-1), so any byte can be written. */
   public RawHttp send(String text) {
     return send(text.getBytes(StandardCharsets.ISO_8859_1));

@@ -40,7 +40,7 @@ class AccessLogTest {
   void aLaunchIsOneJsonLineWithEveryField() {
     Instant before = Instant.now().minusMillis(1);
     String id = "launch-" + System.nanoTime();
-    exchange(post(TestGateway.PATH, id, BATCH));
+    exchange(RawHttp.jsonPost(TestGateway.PATH, "Request-ID: " + id + "\r\n", BATCH));
 
     JsonObject line = new JsonObject(gateway.awaitAccessLine("\"request_id\":\"" + id + "\""));
     assertThat(line.fieldNames())
@@ -75,8 +75,8 @@ class AccessLogTest {
   @Test
   void aRepeatIsMarkedAsOne() {
     String id = "repeat-" + System.nanoTime();
-    exchange(post(TestGateway.PATH, id, BATCH));
-    exchange(post(TestGateway.PATH, id, BATCH));
+    exchange(RawHttp.jsonPost(TestGateway.PATH, "Request-ID: " + id + "\r\n", BATCH));
+    exchange(RawHttp.jsonPost(TestGateway.PATH, "Request-ID: " + id + "\r\n", BATCH));
     gateway.awaitAccessLine("\"duplicate\":true");
     assertThat(gateway.accessLines())
         .filteredOn(line -> line.contains("\"request_id\":\"" + id + "\""))
@@ -90,7 +90,7 @@ class AccessLogTest {
   void quotesAndBackslashesFromTheClientStayInsideTheirStrings() {
     String id = "q\"uo\\te-" + System.nanoTime();
     String path = "/no\"such\\path";
-    exchange(post(path, id, BATCH));
+    exchange(RawHttp.jsonPost(path, "Request-ID: " + id + "\r\n", BATCH));
 
     String raw = gateway.awaitAccessLine("\"path\":\"/no\\\"such\\\\path\"");
     JsonObject line = new JsonObject(raw);
@@ -105,7 +105,7 @@ class AccessLogTest {
   void aVeryLongPathIsLoggedCutAndMarked() {
     String id = "long-" + System.nanoTime();
     String path = "/" + "p".repeat(6_000);
-    exchange(post(path, id, BATCH));
+    exchange(RawHttp.jsonPost(path, "Request-ID: " + id + "\r\n", BATCH));
 
     JsonObject line = new JsonObject(gateway.awaitAccessLine("\"request_id\":\"" + id + "\""));
     assertThat(line.getString("path")).isEqualTo(path.substring(0, AccessLog.FIELD_MAX_CHARS));
@@ -134,17 +134,6 @@ class AccessLogTest {
             () -> TestGateway.start("access_log: {enabled: true, path: '" + missing + "'}\n"))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("access_log.path: cannot append to " + missing);
-  }
-
-  private static String post(String path, String id, String body) {
-    return "POST "
-        + path
-        + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nRequest-ID: "
-        + id
-        + "\r\nContent-Length: "
-        + body.length()
-        + "\r\n\r\n"
-        + body;
   }
 
   private static RawHttp.Response exchange(String request) {

@@ -177,7 +177,7 @@ class SlowClientsTest {
     try {
       for (int i = 0; i < 1000; i++) {
         silent.add(RawHttp.open(gateway.port()));
-        used.add(RawHttp.open(gateway.port()).send(post(BATCH)));
+        used.add(RawHttp.open(gateway.port()).send(RawHttp.jsonPost(PATH, "", BATCH)));
       }
       for (RawHttp connection : used) {
         assertSuccess(connection.readResponses(1, RawHttp.BOUND).first());
@@ -208,7 +208,7 @@ class SlowClientsTest {
         RawHttp usedProbe = RawHttp.open(gateway.port())) {
       CompletableFuture<RawHttp.Exchange> silentClose =
           silentProbe.readUntilClosedInBackground(RawHttp.BOUND);
-      usedProbe.send(post(BATCH));
+      usedProbe.send(RawHttp.jsonPost(PATH, "", BATCH));
       CompletableFuture<Duration> usedIdleFor =
           RawHttp.inBackground(
               () -> {
@@ -260,7 +260,7 @@ class SlowClientsTest {
           "the kernel's send buffer could hold the whole answer, so nothing would stall");
 
       try (RawHttp reader = RawHttp.open(oneSlot.port())) {
-        reader.send(post(batch));
+        reader.send(RawHttp.jsonPost(PATH, "", batch));
         RawHttp.Exchange started = reader.readBytes(1, Duration.ofSeconds(30));
         assertThat(new String(started.raw(), StandardCharsets.ISO_8859_1))
             .as("the answer starts")
@@ -297,7 +297,7 @@ class SlowClientsTest {
       List<RawHttp> open = new ArrayList<>();
       try {
         for (int i = 0; i < 10; i++) {
-          RawHttp connection = RawHttp.open(capped.port()).send(post(BATCH));
+          RawHttp connection = RawHttp.open(capped.port()).send(RawHttp.jsonPost(PATH, "", BATCH));
           open.add(connection);
           assertSuccess(connection.readResponses(1, RawHttp.BOUND).first());
         }
@@ -305,7 +305,8 @@ class SlowClientsTest {
         assertRefusedConnection(capped);
 
         for (RawHttp connection : open) {
-          RawHttp.Exchange again = connection.send(post(BATCH)).readResponses(2, RawHttp.BOUND);
+          RawHttp.Exchange again =
+              connection.send(RawHttp.jsonPost(PATH, "", BATCH)).readResponses(2, RawHttp.BOUND);
           assertThat(again.responses()).as("%s", again).hasSize(2);
           assertSuccess(again.responses().get(1));
         }
@@ -318,7 +319,7 @@ class SlowClientsTest {
           open.remove(leaving);
         }
         for (int i = 0; i < 3; i++) {
-          RawHttp connection = RawHttp.open(capped.port()).send(post(BATCH));
+          RawHttp connection = RawHttp.open(capped.port()).send(RawHttp.jsonPost(PATH, "", BATCH));
           open.add(connection);
           assertSuccess(connection.readResponses(1, RawHttp.BOUND).first());
         }
@@ -349,7 +350,8 @@ class SlowClientsTest {
   private static void assertRefusedConnection(TestGateway capped) {
     long before = capped.journal().total();
     try (RawHttp extra = RawHttp.open(capped.port())) {
-      RawHttp.Exchange exchange = extra.send(post(BATCH)).readUntilClosed(Duration.ofSeconds(5));
+      RawHttp.Exchange exchange =
+          extra.send(RawHttp.jsonPost(PATH, "", BATCH)).readUntilClosed(Duration.ofSeconds(5));
       assertThat(exchange.closedByServer()).as("over the cap: %s", exchange).isTrue();
       if (exchange.raw().length > 0) {
         assertThat(exchange.responses()).as("%s", exchange).hasSize(1);
@@ -425,14 +427,5 @@ class SlowClientsTest {
             .setDefaultPort(target.port())
             .setKeepAlive(false),
         new PoolOptions().setHttp1MaxSize(100));
-  }
-
-  private static String post(String body) {
-    return "POST "
-        + PATH
-        + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
-        + body.length()
-        + "\r\n\r\n"
-        + body;
   }
 }

@@ -73,26 +73,17 @@ class DelayedAnswersTest {
             "limits: {max_in_flight: 1}\n"
                 + "engine:\n  memory:\n    latency: {distribution: fixed, fixed_ms: 600000}\n")) {
       try (RawHttp client = RawHttp.open(gateway.port())) {
-        client.send(request());
+        client.send(RawHttp.jsonPost(TestGateway.PATH, "", BATCH));
         awaitMetric(gateway, "gateway_delayed_answers 1.0");
       }
       // The wait is given up with the client, not ten minutes later.
       awaitMetric(gateway, "gateway_delayed_answers 0.0");
       try (RawHttp next = RawHttp.open(gateway.port())) {
-        next.send(request());
+        next.send(RawHttp.jsonPost(TestGateway.PATH, "", BATCH));
         // Let in (the one slot is free again) and waiting out its own delay, not refused.
         awaitMetric(gateway, "gateway_delayed_answers 1.0");
       }
     }
-  }
-
-  private static String request() {
-    return "POST "
-        + TestGateway.PATH
-        + " HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: "
-        + BATCH.length()
-        + "\r\n\r\n"
-        + BATCH;
   }
 
   private static void awaitMetric(TestGateway gateway, String line) {

@@ -46,7 +46,10 @@ class InjectedFaultsGatewayTest {
   void aResetFaultResetsTheConnectionAfterLaunchingAndARetryGetsTheAnswer() {
     try (TestGateway gateway = withFault("kind: reset, trigger_id: 8")) {
       try (RawHttp client = RawHttp.open(gateway.port())) {
-        RawHttp.Exchange got = client.send(request("Request-ID: retry-1\r\n")).readUntilClosed();
+        RawHttp.Exchange got =
+            client
+                .send(RawHttp.jsonPost(TestGateway.PATH, "Request-ID: retry-1\r\n", BATCH))
+                .readUntilClosed();
 
         assertThat(got.responses()).isEmpty();
         assertThat(got.reset()).isTrue();
@@ -65,7 +68,8 @@ class InjectedFaultsGatewayTest {
   void aCloseFaultClosesWithoutAnAnswer() {
     try (TestGateway gateway = withFault("kind: close");
         RawHttp client = RawHttp.open(gateway.port())) {
-      RawHttp.Exchange got = client.send(request("")).readUntilClosed();
+      RawHttp.Exchange got =
+          client.send(RawHttp.jsonPost(TestGateway.PATH, "", BATCH)).readUntilClosed();
 
       assertThat(got.raw()).isEmpty();
       assertThat(got.closedByServer()).isTrue();
@@ -78,7 +82,9 @@ class InjectedFaultsGatewayTest {
     try (TestGateway gateway = withFault("kind: hang")) {
       try (RawHttp client = RawHttp.open(gateway.port())) {
         RawHttp.Exchange got =
-            client.send(request("")).readUntilClosed(Duration.ofSeconds(1), Duration.ofSeconds(1));
+            client
+                .send(RawHttp.jsonPost(TestGateway.PATH, "", BATCH))
+                .readUntilClosed(Duration.ofSeconds(1), Duration.ofSeconds(1));
 
         assertThat(got.raw()).isEmpty();
         assertThat(got.closedByServer()).isFalse();
@@ -107,7 +113,7 @@ class InjectedFaultsGatewayTest {
               whole.tryComplete();
             }
           });
-      socket.write(request(""));
+      socket.write(RawHttp.jsonPost(TestGateway.PATH, "", BATCH));
       whole.future().await();
       socket.close();
 
@@ -166,20 +172,12 @@ class InjectedFaultsGatewayTest {
             + "}\n");
   }
 
-  private static String request(String headers) {
-    return "POST "
-        + TestGateway.PATH
-        + " HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n"
-        + headers
-        + "Content-Length: "
-        + BATCH.length()
-        + "\r\n\r\n"
-        + BATCH;
-  }
-
   private static RawHttp.Response exchange(TestGateway gateway, String headers) {
     try (RawHttp client = RawHttp.open(gateway.port())) {
-      return client.send(request(headers)).readResponses(1, RawHttp.BOUND).first();
+      return client
+          .send(RawHttp.jsonPost(TestGateway.PATH, headers, BATCH))
+          .readResponses(1, RawHttp.BOUND)
+          .first();
     }
   }
 

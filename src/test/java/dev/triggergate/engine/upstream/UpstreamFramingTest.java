@@ -54,13 +54,20 @@ class UpstreamFramingTest {
     TestGateway gateway = upstreams.gateway("", upstream.url());
 
     try (RawHttp client = RawHttp.open(gateway.port())) {
-      Response first = client.send(request()).readResponses(1, RawHttp.BOUND).first();
+      Response first =
+          client
+              .send(RawHttp.jsonPost(TestGateway.PATH, "", BATCH))
+              .readResponses(1, RawHttp.BOUND)
+              .first();
       assertThat(first.status()).isEqualTo(200);
       assertThat(first.header("Content-Length")).isEqualTo(Integer.toString(ENVELOPE.length()));
       assertThat(first.header("Transfer-Encoding")).isNull();
       assertThat(first.bodyText()).isEqualTo(ENVELOPE);
 
-      RawHttp.Exchange both = client.send(request()).readResponses(2, RawHttp.BOUND);
+      RawHttp.Exchange both =
+          client
+              .send(RawHttp.jsonPost(TestGateway.PATH, "", BATCH))
+              .readResponses(2, RawHttp.BOUND);
       assertThat(both.whole()).isTrue();
       assertThat(both.responses()).hasSize(2);
       assertThat(both.responses().get(1).status()).isEqualTo(200);
@@ -436,19 +443,13 @@ class UpstreamFramingTest {
     return upstreams.keep(ScriptedUpstream.start(upstreams.stubs(), perConnection));
   }
 
-  private static String request() {
-    return "POST "
-        + TestGateway.PATH
-        + " HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: "
-        + BATCH.length()
-        + "\r\n\r\n"
-        + BATCH;
-  }
-
   /** One request on a connection of its own; the answer, read with the usual bound. */
   private static Response exchange(TestGateway gateway) {
     try (RawHttp client = RawHttp.open(gateway.port())) {
-      return client.send(request()).readResponses(1, RawHttp.BOUND).first();
+      return client
+          .send(RawHttp.jsonPost(TestGateway.PATH, "", BATCH))
+          .readResponses(1, RawHttp.BOUND)
+          .first();
     }
   }
 
