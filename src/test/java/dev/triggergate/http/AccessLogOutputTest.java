@@ -7,6 +7,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
+import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
@@ -314,6 +315,15 @@ class AccessLogOutputTest {
           .as("round %d", round)
           .isEqualTo(appended.get());
     }
+  }
+
+  /** The process may still print after the log closes: standard output stays open. */
+  @Test
+  void closingTheStandardOutputChannelLeavesStandardOutputOpen() throws Exception {
+    WritableByteChannel out = AccessLogOutput.standardOutput();
+    out.close();
+    assertThat(out.write(ByteBuffer.allocate(0))).isZero();
+    assertThat(FileDescriptor.out.valid()).isTrue();
   }
 
   private double dropped(String reason) {
