@@ -136,9 +136,9 @@ public final class GatewayVerticle extends VerticleBase {
         };
     GatewayConfig.RateLimits limits = config.rateLimits();
     RedisConnection redis =
-        limits.redisUrl() == null
-            ? null
-            : new RedisConnection(vertx, limits.redisUrl(), limits.redisTimeoutMs());
+        config.redis().configured()
+            ? RedisConnection.create(vertx, config.redis(), registry)
+            : null;
     RateLimiting rateLimiting = new RateLimiting(vertx, limits, redis, registry);
     TriggerEngine served =
         config.dedup().enabled()

@@ -1,5 +1,9 @@
 package dev.triggergate;
 
+import dev.triggergate.config.ConfigLoader;
+import dev.triggergate.redis.RedisConnection;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Vertx;
 import java.util.List;
 
 /**
@@ -23,6 +27,17 @@ public final class RedisServer implements AutoCloseable {
 
   public String url() {
     return "redis://127.0.0.1:" + port;
+  }
+
+  /** The gateway's {@code redis:} section for this server, with this command timeout. */
+  public String section(long commandTimeoutMs) {
+    return "redis: {endpoints: ['" + url() + "'], command_timeout_ms: " + commandTimeoutMs + "}\n";
+  }
+
+  /** The gateway's own connection to this server, as {@code section} configures it. */
+  public RedisConnection connection(Vertx vertx, long commandTimeoutMs, MeterRegistry registry) {
+    return RedisConnection.create(
+        vertx, ConfigLoader.parse(section(commandTimeoutMs)).redis(), registry);
   }
 
   public int port() {

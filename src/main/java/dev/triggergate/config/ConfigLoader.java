@@ -32,6 +32,8 @@ import dev.triggergate.config.GatewayConfig.PolicyBackend;
 import dev.triggergate.config.GatewayConfig.PolicyKey;
 import dev.triggergate.config.GatewayConfig.PolicyUnit;
 import dev.triggergate.config.GatewayConfig.RateLimits;
+import dev.triggergate.config.GatewayConfig.Redis;
+import dev.triggergate.config.GatewayConfig.RedisType;
 import dev.triggergate.config.GatewayConfig.Server;
 import dev.triggergate.config.GatewayConfig.StoreFailure;
 import dev.triggergate.config.GatewayConfig.Tls;
@@ -65,6 +67,14 @@ public final class ConfigLoader {
 
   /** A body is read into one buffer, whose size is an int: 1 GiB is the most any cap may be. */
   private static final long BODY_MAX_BYTES = 1L << 30;
+
+  private static final Breaker UPSTREAM_BREAKER = new Breaker(3, 50, 20, 10, 10_000, 2);
+
+  /**
+   * Redis serves every request with a policy on it: a window of many calls, so a few slow ones
+   * never take it out, and a short rest, as its fallback is a worse answer than Redis's.
+   */
+  private static final Breaker REDIS_BREAKER = new Breaker(3, 50, 100, 20, 1_000, 3);
 
   private static final Pattern POLICY_NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
@@ -170,14 +180,15 @@ public final class ConfigLoader {
               + "), or a client waiting for a slow answer is cut off; got "
               + server.idleTimeoutMs());
     }
-    RateLimits rateLimits = rateLimits(root.object("rate_limits"));
-    Dedup dedup = dedup(root.object("dedup"), rateLimits.redisUrl());
+    Redis redis = redis(root.object("redis"));
+    RateLimits rateLimits = rateLimits(root.object("rate_limits"), redis);
+    Dedup dedup = dedup(root.object("dedup"), redis);
     Admin admin = admin(root.object("admin"), engine.type(), server);
     Auth auth = auth(root.object("auth"));
     AccessLog accessLog = accessLog(root.object("access_log"));
     root.finish();
     return new GatewayConfig(
-        server, limits, errors, engine, rateLimits, dedup, auth, accessLog, admin);
+        server, limits, errors, engine, redis, rateLimits, dedup, auth, accessLog, admin);
   }
 
   private static Server server(ConfigNode node) {
@@ -325,7 +336,7 @@ public final class ConfigLoader {
             trustStore,
             node.string("trust_store_password", null),
             (int) node.integer("buffer_answer_bytes", 256L << 10, 0, 64L << 20),
-            breaker(node.object("breaker")));
+            breaker(node.object("breaker"), UPSTREAM_BREAKER));
     node.finish();
     return upstream;
   }
@@ -349,15 +360,15 @@ public final class ConfigLoader {
     return null;
   }
 
-  private static Breaker breaker(ConfigNode node) {
+  private static Breaker breaker(ConfigNode node, Breaker defaults) {
     Breaker breaker =
         new Breaker(
-            (int) node.integer("connect_failures", 3, 1, 1_000),
-            (int) node.integer("failure_rate_percent", 50, 1, 100),
-            (int) node.integer("window", 20, 1, 10_000),
-            (int) node.integer("min_calls", 10, 1, 10_000),
-            node.integer("open_ms", 10_000, 1, 3_600_000),
-            (int) node.integer("half_open_calls", 2, 1, 1_000));
+            (int) node.integer("connect_failures", defaults.connectFailures(), 1, 1_000),
+            (int) node.integer("failure_rate_percent", defaults.failureRatePercent(), 1, 100),
+            (int) node.integer("window", defaults.window(), 1, 10_000),
+            (int) node.integer("min_calls", defaults.minCalls(), 1, 10_000),
+            node.integer("open_ms", defaults.openMs(), 1, 3_600_000),
+            (int) node.integer("half_open_calls", defaults.halfOpenCalls(), 1, 1_000));
     node.finish();
     return breaker;
   }
@@ -453,9 +464,96 @@ public final class ConfigLoader {
         List.copyOf(node.strings("tokens")));
   }
 
-  private static RateLimits rateLimits(ConfigNode node) {
-    String redisUrl = node.string("redis_url", null);
-    long timeout = node.integer("redis_timeout_ms", 100, 1, 60_000);
+  private static Redis redis(ConfigNode node) {
+    RedisType type = node.choice("type", RedisType.STANDALONE, RedisType.class);
+    List<String> endpoints = List.copyOf(node.strings("endpoints"));
+    for (int i = 0; i < endpoints.size(); i++) {
+      String problem = redisEndpointProblem(endpoints.get(i), type);
+      if (problem != null) {
+        throw node.invalid("endpoints[" + i + "]", problem + ", got \"" + endpoints.get(i) + "\"");
+      }
+      if (!scheme(endpoints.get(i)).equals(scheme(endpoints.get(0)))) {
+        throw node.invalid(
+            "endpoints[" + i + "]", "the same scheme as endpoints[0] (TLS is all or nothing)");
+      }
+    }
+    if (type == RedisType.STANDALONE && endpoints.size() > 1) {
+      throw node.invalid(
+          "endpoints", "one URL for type standalone (cluster or sentinel take several)");
+    }
+    String masterName = node.string("master_name", null);
+    if (type == RedisType.SENTINEL && !endpoints.isEmpty() && masterName == null) {
+      throw node.invalid("master_name", "required with type sentinel: the master it watches");
+    }
+    if (type != RedisType.SENTINEL && masterName != null) {
+      throw node.invalid("master_name", "only for type sentinel");
+    }
+    String user = node.string("user", null);
+    String password = node.string("password", null);
+    if (user != null && password == null) {
+      throw node.invalid("user", "needs redis.password as well");
+    }
+    String trustStore = node.string("trust_store", null);
+    if (trustStore != null && !Files.isReadable(Path.of(trustStore))) {
+      throw node.invalid("trust_store", "a readable file, got \"" + trustStore + "\"");
+    }
+    if (trustStore != null && !(endpoints.isEmpty() || scheme(endpoints.get(0)).equals("rediss"))) {
+      throw node.invalid("trust_store", "only for rediss:// endpoints");
+    }
+    Redis redis =
+        new Redis(
+            type,
+            endpoints,
+            masterName,
+            user,
+            password,
+            trustStore,
+            node.string("trust_store_password", null),
+            (int) node.integer("pool_size", 16, 1, 1_024),
+            (int) node.integer("pool_wait_max", 4_096, 1, 1_000_000),
+            node.integer("connect_timeout_ms", 1_000, 1, 60_000),
+            node.integer("command_timeout_ms", 250, 1, 60_000),
+            breaker(node.object("breaker"), REDIS_BREAKER));
+    node.finish();
+    return redis;
+  }
+
+  /** Why a Redis endpoint cannot be used, or null when it can. */
+  private static String redisEndpointProblem(String url, RedisType type) {
+    URI uri;
+    try {
+      uri = new URI(url);
+    } catch (URISyntaxException e) {
+      return "a redis:// or rediss:// URL";
+    }
+    if (uri.getScheme() == null
+        || !(uri.getScheme().equals("redis") || uri.getScheme().equals("rediss"))
+        || uri.getHost() == null) {
+      return "a redis:// or rediss:// URL with a host";
+    }
+    if (uri.getRawUserInfo() != null) {
+      // The endpoints are logged; a password in them would be too.
+      return "a URL without user info (set redis.user and redis.password)";
+    }
+    if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+      return "a URL without query or fragment";
+    }
+    String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+    if (!path.isEmpty() && !path.equals("/")) {
+      if (type != RedisType.STANDALONE || !path.matches("/[0-9]{1,2}")) {
+        return "a URL whose path is at most a database number (standalone only)";
+      }
+    }
+    return null;
+  }
+
+  private static String scheme(String url) {
+    return url.substring(0, url.indexOf(':'));
+  }
+
+  private static RateLimits rateLimits(ConfigNode node, Redis redis) {
+    refuseMovedKey(node, "redis_url", "redis.endpoints (a list, with redis.type: standalone)");
+    refuseMovedKey(node, "redis_timeout_ms", "redis.command_timeout_ms");
     int maxKeys = (int) node.integer("local_max_keys", 100_000, 1, 100_000_000);
     List<Policy> policies = List.copyOf(node.objects("policies", ConfigLoader::policy));
     Set<String> names = new HashSet<>();
@@ -464,12 +562,19 @@ public final class ConfigLoader {
       if (!names.add(policy.name())) {
         throw node.invalid("policies[" + i + "].name", "\"" + policy.name() + "\" is used twice");
       }
-      if (policy.backend() == PolicyBackend.REDIS && redisUrl == null) {
-        throw node.invalid("policies[" + i + "].backend", "redis needs rate_limits.redis_url");
+      if (policy.backend() == PolicyBackend.REDIS && !redis.configured()) {
+        throw node.invalid("policies[" + i + "].backend", "redis needs redis.endpoints");
       }
     }
     node.finish();
-    return new RateLimits(redisUrl, timeout, maxKeys, policies);
+    return new RateLimits(maxKeys, policies);
+  }
+
+  /** A key an earlier version read: refused by name, so an old file is not silently half-used. */
+  private static void refuseMovedKey(ConfigNode node, String name, String replacement) {
+    if (node.isSet(name)) {
+      throw node.invalid(name, "moved to " + replacement);
+    }
   }
 
   private static Policy policy(ConfigNode node) {
@@ -489,7 +594,7 @@ public final class ConfigLoader {
         node.choice("on_store_failure", StoreFailure.LOCAL, StoreFailure.class));
   }
 
-  private static Dedup dedup(ConfigNode node, String redisUrl) {
+  private static Dedup dedup(ConfigNode node, Redis redis) {
     Dedup dedup =
         new Dedup(
             node.bool("enabled", true),
@@ -498,8 +603,8 @@ public final class ConfigLoader {
             node.integer("max_bytes", 64L << 20, 1L << 20, 1L << 40),
             node.choice("store", DedupStoreType.LOCAL, DedupStoreType.class),
             node.integer("hold_ms", 60_000, 100, 86_400_000));
-    if (dedup.enabled() && dedup.store() == DedupStoreType.REDIS && redisUrl == null) {
-      throw node.invalid("store", "redis needs rate_limits.redis_url");
+    if (dedup.enabled() && dedup.store() == DedupStoreType.REDIS && !redis.configured()) {
+      throw node.invalid("store", "redis needs redis.endpoints");
     }
     node.finish();
     return dedup;

@@ -8,6 +8,7 @@ public record GatewayConfig(
     Limits limits,
     Errors errors,
     Engine engine,
+    Redis redis,
     RateLimits rateLimits,
     Dedup dedup,
     Auth auth,
@@ -257,14 +258,63 @@ public record GatewayConfig(
   public record Trigger(long id, boolean active, List<String> tokens) {}
 
   /**
+   * The Redis that rate limits and de-duplication share with the other instances.
+   *
+   * @param endpoints {@code redis://} or {@code rediss://} (TLS) URLs: the server (standalone), any
+   *     of the cluster's nodes (cluster) or the sentinels (sentinel); empty when there is no Redis
+   * @param masterName the master the sentinels watch (sentinel only)
+   * @param user the ACL user, or null for Redis's {@code default} user
+   * @param password or null when Redis asks for none
+   * @param trustStore PEM, PKCS#12 or JKS file of the certificates to trust for {@code rediss://},
+   *     or null for the JVM's
+   * @param poolSize connections per server (per node of a cluster)
+   * @param poolWaitMax commands that may wait for a pooled connection; more fail at once
+   * @param connectTimeoutMs how long opening a connection (with its handshake) may take
+   * @param commandTimeoutMs how long one command may take, from when it is handed to the client to
+   *     its answer, before the check it serves applies {@code on_store_failure}
+   * @param breaker when Redis counts as down for everyone, and when it is tried again
+   */
+  public record Redis(
+      RedisType type,
+      List<String> endpoints,
+      String masterName,
+      String user,
+      String password,
+      String trustStore,
+      String trustStorePassword,
+      int poolSize,
+      int poolWaitMax,
+      long connectTimeoutMs,
+      long commandTimeoutMs,
+      Breaker breaker) {
+    public boolean configured() {
+      return !endpoints.isEmpty();
+    }
+
+    public boolean tls() {
+      return configured() && endpoints.get(0).startsWith("rediss://");
+    }
+
+    @Override
+    public String toString() {
+      // A config is logged and put in test reports; its password is not.
+      return "Redis[type=" + type + ", endpoints=" + endpoints + ", user=" + user + "]";
+    }
+  }
+
+  /** How the gateway finds Redis: one server, a Redis Cluster, or a master named by Sentinel. */
+  public enum RedisType {
+    STANDALONE,
+    CLUSTER,
+    SENTINEL
+  }
+
+  /**
    * Rate limiting (SPEC §6): every policy applies, the first refusal decides.
    *
-   * @param redisUrl the Redis the {@code redis} backend shares state through, or null
-   * @param redisTimeoutMs how long one Redis check may take before {@code on_store_failure} applies
    * @param localMaxKeys per policy, how many keys the local backend keeps (idle ones expire first)
    */
-  public record RateLimits(
-      String redisUrl, long redisTimeoutMs, int localMaxKeys, List<Policy> policies) {}
+  public record RateLimits(int localMaxKeys, List<Policy> policies) {}
 
   /**
    * One named rate policy.

@@ -5,6 +5,7 @@ import dev.triggergate.engine.LaunchResult.Launched;
 import dev.triggergate.engine.LaunchResult.Relayed;
 import dev.triggergate.ops.IntervalReport;
 import dev.triggergate.redis.RedisConnection;
+import dev.triggergate.redis.RedisScript;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -16,7 +17,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -25,7 +25,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,33 +46,36 @@ import org.slf4j.LoggerFactory;
 public final class RedisDedupStore implements DedupStore {
   private static final Logger LOG = LoggerFactory.getLogger(RedisDedupStore.class);
 
-  // EVAL rather than EVALSHA: the scripts are a few lines, sent only for requests naming an id.
-  private static final String CLAIM =
-      """
+  private static final RedisScript CLAIM =
+      RedisScript.of(
+          """
       local earlier = redis.call('GET', KEYS[1])
       if earlier then return earlier end
       redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
       return false
-      """;
-  private static final String KEEP =
-      """
+      """);
+  private static final RedisScript KEEP =
+      RedisScript.of(
+          """
       local now = redis.call('GET', KEYS[1])
       if now and now ~= ARGV[1] then return 0 end
       redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
       return 1
-      """;
-  private static final String RENEW =
-      """
+      """);
+  private static final RedisScript RENEW =
+      RedisScript.of(
+          """
       if redis.call('GET', KEYS[1]) == ARGV[1] then
         return redis.call('PEXPIRE', KEYS[1], ARGV[2])
       end
       return 0
-      """;
-  private static final String RELEASE =
-      """
+      """);
+  private static final RedisScript RELEASE =
+      RedisScript.of(
+          """
       if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
       return 0
-      """;
+      """);
 
   /** Starts the value of a held id; an answer is a JSON object. */
   private static final String HELD = "held:";
@@ -127,12 +129,8 @@ public final class RedisDedupStore implements DedupStore {
 
   /** This instance holds the id; now ask Redis, which knows the other instances' requests. */
   private Future<Claim> claimInRedis(SharedHold hold, long lookMs) {
-    if (!redis.health().shouldTry()) {
-      return fallback(hold, null);
-    }
-    Request script =
-        Request.cmd(Command.EVAL).arg(CLAIM).arg(1).arg(hold.redisKey).arg(hold.token).arg(holdMs);
-    return send(script)
+    return redis
+        .eval(CLAIM, hold.redisKey, hold.token, Long.toString(holdMs))
         .transform(
             reply -> {
               if (reply.failed()) {
@@ -160,7 +158,7 @@ public final class RedisDedupStore implements DedupStore {
     long next = Math.min(MAX_LOOK_MS, lookMs * 2);
     return vertx
         .timer(lookMs)
-        .compose(fired -> send(Request.cmd(Command.GET).arg(hold.redisKey)))
+        .compose(fired -> redis.send(Request.cmd(Command.GET).arg(hold.redisKey)))
         .transform(
             reply -> {
               if (reply.failed()) {
@@ -174,29 +172,13 @@ public final class RedisDedupStore implements DedupStore {
             });
   }
 
-  private Future<Response> send(Request request) {
-    return redis
-        .client()
-        .send(request)
-        .timeout(redis.timeoutMs(), TimeUnit.MILLISECONDS)
-        .andThen(
-            done -> {
-              // An error reply is Redis answering; only silence or a broken connection is down.
-              if (done.succeeded() || done.cause() instanceof Response) {
-                redis.health().succeeded();
-              } else {
-                redis.health().failed();
-              }
-            });
-  }
-
   private Future<Claim> fallback(SharedHold hold, Throwable cause) {
     fallbacks.increment();
     long count = report.count();
     if (count > 0) {
       LOG.warn(
           "de-duplication: Redis could not answer ({}); {} claim(s) decided by this instance alone",
-          cause == null ? "backing off" : cause.getMessage(),
+          RedisConnection.describe(cause),
           count);
     }
     return Future.succeededFuture(hold);
@@ -230,12 +212,8 @@ public final class RedisDedupStore implements DedupStore {
           vertx.setPeriodic(
               Math.max(1, holdMs / 3),
               id ->
-                  send(Request.cmd(Command.EVAL)
-                          .arg(RENEW)
-                          .arg(1)
-                          .arg(redisKey)
-                          .arg(token)
-                          .arg(holdMs))
+                  redis
+                      .eval(RENEW, redisKey, token, Long.toString(holdMs))
                       .onFailure(error -> unsettled("renew", error)));
     }
 
@@ -243,13 +221,8 @@ public final class RedisDedupStore implements DedupStore {
     public void keep(LaunchResult answer) {
       here.keep(answer);
       stopRenewing();
-      send(Request.cmd(Command.EVAL)
-              .arg(KEEP)
-              .arg(1)
-              .arg(redisKey)
-              .arg(token)
-              .arg(encode(answer))
-              .arg(ttlMs))
+      redis
+          .eval(KEEP, redisKey, token, encode(answer), Long.toString(ttlMs))
           .onFailure(error -> unsettled("keep the answer for", error));
     }
 
@@ -257,8 +230,7 @@ public final class RedisDedupStore implements DedupStore {
     public void release() {
       here.release();
       stopRenewing();
-      send(Request.cmd(Command.EVAL).arg(RELEASE).arg(1).arg(redisKey).arg(token))
-          .onFailure(error -> unsettled("release", error));
+      redis.eval(RELEASE, redisKey, token).onFailure(error -> unsettled("release", error));
     }
 
     private void stopRenewing() {
@@ -269,7 +241,8 @@ public final class RedisDedupStore implements DedupStore {
 
     private void unsettled(String what, Throwable error) {
       // The hold expires by itself; other instances then decide without this request's outcome.
-      LOG.warn("de-duplication: Redis could not {} an id ({})", what, error.getMessage());
+      LOG.warn(
+          "de-duplication: Redis could not {} an id ({})", what, RedisConnection.describe(error));
     }
   }
 

@@ -34,13 +34,7 @@ public final class RateLimiting {
       LocalLimiterStore local = new LocalLimiterStore(policy, config.localMaxKeys());
       LimiterStore store = local;
       if (policy.backend() == PolicyBackend.REDIS) {
-        store =
-            new ResilientStore(
-                policy,
-                new RedisLimiterStore(redis.client(), redis.timeoutMs()),
-                local,
-                redis.health(),
-                registry);
+        store = new ResilientStore(policy, new RedisLimiterStore(redis), local, registry);
       }
       Counter refusals =
           Counter.builder("gateway_ratelimit_refusals")

@@ -2,7 +2,7 @@ package dev.triggergate.ratelimit;
 
 import dev.triggergate.config.GatewayConfig.Policy;
 import dev.triggergate.ops.IntervalReport;
-import dev.triggergate.redis.RedisHealth;
+import dev.triggergate.redis.RedisConnection;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -10,10 +10,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A Redis-backed policy that keeps answering while Redis is slow or down: each check is bounded by
- * a timeout, and a failure (or a Redis still backing off, see {@link RedisHealth}) applies the
- * policy's {@code on_store_failure}: {@code local}, {@code allow} or {@code deny}. Every fallback
- * is counted; the log says so once per interval, never silently and never once per request.
+ * A Redis-backed policy that keeps answering while Redis is slow or down: a check whose command
+ * failed (see {@link RedisConnection} for what fails, and when Redis rests) applies the policy's
+ * {@code on_store_failure}: {@code local}, {@code allow} or {@code deny}. Every fallback is
+ * counted; the log says so once per interval, never silently and never once per request.
  */
 final class ResilientStore implements LimiterStore {
   private static final Logger LOG = LoggerFactory.getLogger(ResilientStore.class);
@@ -21,23 +21,17 @@ final class ResilientStore implements LimiterStore {
   private final Policy policy;
   private final LimiterStore redis;
   private final LocalLimiterStore local;
-  private final RedisHealth health;
   private final Counter fallbacks;
   private final IntervalReport report = new IntervalReport(10_000);
 
   ResilientStore(
-      Policy policy,
-      LimiterStore redis,
-      LocalLimiterStore local,
-      RedisHealth health,
-      MeterRegistry registry) {
+      Policy policy, LimiterStore redis, LocalLimiterStore local, MeterRegistry registry) {
     this.policy = policy;
     this.redis = redis;
     this.local = local;
-    this.health = health;
     this.fallbacks =
         Counter.builder("gateway_ratelimit_store_fallbacks")
-            .description("Rate checks answered without Redis because it failed or was backing off")
+            .description("Rate checks answered without Redis because it failed or was resting")
             .tag("policy", policy.name())
             .tag("mode", policy.onStoreFailure().name().toLowerCase(java.util.Locale.ROOT))
             .register(registry);
@@ -45,20 +39,7 @@ final class ResilientStore implements LimiterStore {
 
   @Override
   public Future<RateDecision> acquire(Policy ignored, String key, int permits) {
-    if (!health.shouldTry()) {
-      return fallback(key, permits, null);
-    }
-    return redis
-        .acquire(policy, key, permits)
-        .andThen(
-            done -> {
-              if (done.succeeded()) {
-                health.succeeded();
-              } else {
-                health.failed();
-              }
-            })
-        .recover(error -> fallback(key, permits, error));
+    return redis.acquire(policy, key, permits).recover(error -> fallback(key, permits, error));
   }
 
   private Future<RateDecision> fallback(String key, int permits, Throwable error) {
@@ -78,17 +59,10 @@ final class ResilientStore implements LimiterStore {
       LOG.warn(
           "rate policy \"{}\": Redis unavailable ({}); {} check(s) answered by on_store_failure={}",
           policy.name(),
-          error == null ? "backing off" : describe(error),
+          RedisConnection.describe(error),
           count,
           policy.onStoreFailure().name().toLowerCase(java.util.Locale.ROOT));
     }
-  }
-
-  private static String describe(Throwable error) {
-    if (error instanceof java.util.concurrent.TimeoutException) {
-      return "timed out";
-    }
-    return error.getClass().getSimpleName() + ": " + error.getMessage();
   }
 
   /** Thrown by a {@code deny} policy while Redis cannot answer. */

@@ -1,61 +1,317 @@
 package dev.triggergate.redis;
 
+import dev.triggergate.config.GatewayConfig;
+import dev.triggergate.config.GatewayConfig.Breaker;
+import dev.triggergate.config.TrustStore;
+import dev.triggergate.ops.IntervalReport;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.TrustOptions;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.RedisRole;
 import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The gateway's one Redis ({@code rate_limits.redis_url}), shared by the rate limits and the
- * de-duplication store: a pooled client, whether Redis answers now, and a probe that notices it
- * coming back while no request asks.
+ * The gateway's one Redis ({@code redis:}), shared by the rate limits and the de-duplication store:
+ * a pooled client for a server, a Redis Cluster or a master found by Sentinel, and the one place
+ * that decides whether a command failed and whether Redis is usable.
+ *
+ * <p>A command fails when no answer comes within {@code command_timeout_ms}, the connection fails,
+ * or Redis answers with an error. A failure costs the check it served (its caller applies {@code
+ * on_store_failure} to that one request) and counts in a circuit breaker: Redis is taken out for
+ * everyone only when {@code failure_rate_percent} of the last {@code window} commands failed (or
+ * {@code connect_failures} connects failed in a row). While it rests, checks do not wait for it;
+ * after {@code open_ms} a few trial commands (the probe's PINGs among them) decide whether it is
+ * back.
  */
 public final class RedisConnection {
-  private static final long PROBE_MS = RedisHealth.MIN_BACKOFF_MS;
+  private static final Logger LOG = LoggerFactory.getLogger(RedisConnection.class);
 
-  private final Redis client;
-  private final long timeoutMs;
-  private final RedisHealth health = new RedisHealth(RedisHealth.systemClock());
+  /** How often a resting Redis is pinged, so it comes back while no request asks. */
+  private static final long PROBE_MS = 100;
 
   /**
-   * @param timeoutMs a command slower than this counts as a failure
+   * How many probe periods pass between PINGs while Redis is in use, so readiness notices a Redis
+   * that died while no request asked.
    */
-  public RedisConnection(Vertx vertx, String url, long timeoutMs) {
-    this.timeoutMs = timeoutMs;
-    this.client =
-        Redis.createClient(
-            vertx,
-            new RedisOptions().setConnectionString(url).setMaxPoolSize(16).setMaxPoolWaiting(4096));
+  private static final int PROBES_PER_HEALTHY_PING = 10;
+
+  private final Redis client;
+  private final long commandTimeoutMs;
+  private final CircuitBreaker breaker;
+  private final int connectFailuresToOpen;
+  private final AtomicInteger connectFailuresInRow = new AtomicInteger();
+  private final Map<Outcome, Timer> commands = new EnumMap<>(Outcome.class);
+  private final IntervalReport failures = new IntervalReport(10_000);
+  private int probes;
+
+  /** How one command ended, as the breaker and the metrics see it. */
+  public enum Outcome {
+    ANSWERED,
+    ERROR_REPLY,
+    TIMED_OUT,
+    CONNECTION_FAILED,
+    /** Not sent: the breaker is open. */
+    RESTING;
+
+    String tag() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  private RedisConnection(
+      Vertx vertx, GatewayConfig.Redis config, RedisOptions options, MeterRegistry registry) {
+    this.commandTimeoutMs = config.commandTimeoutMs();
+    this.client = Redis.createClient(vertx, options);
+    Breaker limits = config.breaker();
+    this.connectFailuresToOpen = limits.connectFailures();
+    this.breaker =
+        CircuitBreaker.of(
+            "redis",
+            CircuitBreakerConfig.custom()
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(limits.window())
+                .minimumNumberOfCalls(Math.min(limits.minCalls(), limits.window()))
+                .failureRateThreshold(limits.failureRatePercent())
+                .waitDurationInOpenState(Duration.ofMillis(limits.openMs()))
+                .permittedNumberOfCallsInHalfOpenState(limits.halfOpenCalls())
+                .writableStackTraceEnabled(false)
+                .build());
+    breaker.getEventPublisher().onStateTransition(event -> transitioned(event));
+    for (Outcome outcome : Outcome.values()) {
+      commands.put(
+          outcome,
+          Timer.builder("gateway_redis_commands")
+              .description("Redis commands (scripts, PINGs), by how they ended")
+              .tag("outcome", outcome.tag())
+              .register(registry));
+    }
+    Gauge.builder("gateway_redis_usable", this, redis -> redis.isReady() ? 1 : 0)
+        .description("1 while Redis takes commands, 0 while its breaker is open")
+        .register(registry);
     // Lives as long as Vert.x, like the client: both end when the process drains and closes it.
     vertx.setPeriodic(PROBE_MS, id -> probe());
   }
 
+  /**
+   * Builds the connection; reads the trust store, so call it off the event loop. Connections are
+   * opened when first used.
+   */
+  public static RedisConnection create(
+      Vertx vertx, GatewayConfig.Redis config, MeterRegistry registry) {
+    return new RedisConnection(vertx, config, options(config), registry);
+  }
+
+  static RedisOptions options(GatewayConfig.Redis config) {
+    RedisOptions options =
+        new RedisOptions()
+            .setType(
+                switch (config.type()) {
+                  case STANDALONE -> RedisClientType.STANDALONE;
+                  case CLUSTER -> RedisClientType.CLUSTER;
+                  case SENTINEL -> RedisClientType.SENTINEL;
+                })
+            .setMaxPoolSize(config.poolSize())
+            .setMaxPoolWaiting(config.poolWaitMax())
+            .setUser(config.user())
+            .setPassword(config.password());
+    config.endpoints().forEach(options::addConnectionString);
+    if (config.type() == GatewayConfig.RedisType.SENTINEL) {
+      options.setMasterName(config.masterName()).setRole(RedisRole.MASTER).setAutoFailover(true);
+    }
+    NetClientOptions net =
+        new NetClientOptions().setConnectTimeout((int) config.connectTimeoutMs());
+    if (config.tls()) {
+      TrustOptions trust =
+          TrustStore.read(config.trustStore(), config.trustStorePassword(), "redis.trust_store");
+      net.setSsl(true).setHostnameVerificationAlgorithm("HTTPS");
+      if (trust != null) {
+        net.setTrustOptions(trust);
+      }
+    }
+    return options.setNetClientOptions(net);
+  }
+
+  /** The client itself, for what needs more than {@link #send} (tests, the cluster's topology). */
   public Redis client() {
     return client;
   }
 
-  public RedisHealth health() {
-    return health;
+  public long commandTimeoutMs() {
+    return commandTimeoutMs;
   }
 
-  public long timeoutMs() {
-    return timeoutMs;
+  /**
+   * Sends one command within the command timeout. Fails with {@link RedisUnavailable} at once,
+   * without asking Redis, while the breaker is open.
+   */
+  public Future<Response> send(Request request) {
+    if (!breaker.tryAcquirePermission()) {
+      commands.get(Outcome.RESTING).record(0, TimeUnit.NANOSECONDS);
+      return Future.failedFuture(RedisUnavailable.RESTING);
+    }
+    long start = System.nanoTime();
+    return client
+        .send(request)
+        .timeout(commandTimeoutMs, TimeUnit.MILLISECONDS)
+        .andThen(done -> record(start, done.succeeded() ? null : done.cause()));
   }
 
-  /** Whether Redis answers; drives {@code /ready}. */
+  /**
+   * Runs a script on one key: by digest, and with its text where Redis answers that it does not
+   * have it (a restart, or a replica just promoted), all within one command timeout.
+   */
+  public Future<Response> eval(RedisScript script, String key, String... args) {
+    if (!breaker.tryAcquirePermission()) {
+      commands.get(Outcome.RESTING).record(0, TimeUnit.NANOSECONDS);
+      return Future.failedFuture(RedisUnavailable.RESTING);
+    }
+    long start = System.nanoTime();
+    return client
+        .send(script(Request.cmd(Command.EVALSHA).arg(script.sha1()), key, args))
+        .recover(
+            error ->
+                isNoScript(error)
+                    ? client.send(script(Request.cmd(Command.EVAL).arg(script.text()), key, args))
+                    : Future.failedFuture(error))
+        .timeout(commandTimeoutMs, TimeUnit.MILLISECONDS)
+        .andThen(done -> record(start, done.succeeded() ? null : done.cause()));
+  }
+
+  /** Whether Redis takes commands: its breaker is closed. Drives {@code /ready}. */
   public boolean isReady() {
-    return health.isUp();
+    return breaker.getState() == CircuitBreaker.State.CLOSED;
   }
 
+  /** The breaker's state, for tests and the log. */
+  public CircuitBreaker.State state() {
+    return breaker.getState();
+  }
+
+  private static Request script(Request command, String key, String[] args) {
+    command.arg(1).arg(key);
+    for (String arg : args) {
+      command.arg(arg);
+    }
+    return command;
+  }
+
+  private static boolean isNoScript(Throwable error) {
+    return error instanceof Response
+        && error.getMessage() != null
+        && error.getMessage().startsWith("NOSCRIPT");
+  }
+
+  private void record(long start, Throwable error) {
+    long nanos = System.nanoTime() - start;
+    Outcome outcome = outcomeOf(error);
+    commands.get(outcome).record(nanos, TimeUnit.NANOSECONDS);
+    if (outcome == Outcome.ANSWERED) {
+      connectFailuresInRow.set(0);
+      breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
+      return;
+    }
+    breaker.onError(nanos, TimeUnit.NANOSECONDS, error);
+    report(outcome, error);
+    if (outcome == Outcome.CONNECTION_FAILED
+        && connectFailuresInRow.incrementAndGet() >= connectFailuresToOpen
+        && breaker.getState() == CircuitBreaker.State.CLOSED) {
+      breaker.transitionToOpenState();
+    } else if (outcome != Outcome.CONNECTION_FAILED) {
+      connectFailuresInRow.set(0);
+    }
+  }
+
+  /** The one definition of how a command ended, for every user of Redis. */
+  public static Outcome outcomeOf(Throwable error) {
+    if (error == null) {
+      return Outcome.ANSWERED;
+    }
+    if (error instanceof RedisUnavailable) {
+      return Outcome.RESTING;
+    }
+    if (error instanceof TimeoutException) {
+      return Outcome.TIMED_OUT;
+    }
+    if (error instanceof Response) {
+      return Outcome.ERROR_REPLY;
+    }
+    return Outcome.CONNECTION_FAILED;
+  }
+
+  /** Says in a few words why a command failed, for the log. */
+  public static String describe(Throwable error) {
+    return switch (outcomeOf(error)) {
+      case ANSWERED -> "answered";
+      case RESTING -> "resting after failures";
+      case TIMED_OUT -> "no answer within the command timeout";
+      case ERROR_REPLY -> "error reply: " + error.getMessage();
+      case CONNECTION_FAILED -> error.getClass().getSimpleName() + ": " + error.getMessage();
+    };
+  }
+
+  /** Runs on one timer's context, so {@code probes} needs no lock. */
   private void probe() {
-    if (!health.isUp() && health.shouldTry()) {
-      client
-          .send(Request.cmd(Command.PING))
-          .timeout(timeoutMs, TimeUnit.MILLISECONDS)
-          .onSuccess(pong -> health.succeeded())
-          .onFailure(error -> health.failed());
+    probes++;
+    if (breaker.getState() != CircuitBreaker.State.CLOSED
+        || probes % PROBES_PER_HEALTHY_PING == 0) {
+      send(Request.cmd(Command.PING));
+    }
+  }
+
+  private void transitioned(
+      io.github.resilience4j.circuitbreaker.event.CircuitBreakerOnStateTransitionEvent event) {
+    switch (event.getStateTransition().getToState()) {
+      case OPEN ->
+          LOG.warn(
+              "Redis taken out after failures ({}% of recent commands failed): checks use"
+                  + " on_store_failure until it answers again",
+              Math.round(breaker.getMetrics().getFailureRate()));
+      case CLOSED -> {
+        connectFailuresInRow.set(0);
+        LOG.info("Redis answers again");
+      }
+      default -> {}
+    }
+  }
+
+  /** One line per interval at most: an outage must not turn into a log flood. */
+  private void report(Outcome outcome, Throwable error) {
+    long count = failures.count();
+    if (count > 0) {
+      LOG.warn(
+          "Redis: {} failed command(s) since the last report; the latest: {} ({})",
+          count,
+          outcome.tag(),
+          describe(error));
+    }
+  }
+
+  /** A command not sent because Redis is resting after failures (its breaker is open). */
+  public static final class RedisUnavailable extends RuntimeException {
+    static final RedisUnavailable RESTING = new RedisUnavailable();
+
+    private RedisUnavailable() {
+      super("Redis is resting after failures", null, false, false);
     }
   }
 }

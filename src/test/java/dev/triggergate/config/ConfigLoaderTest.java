@@ -239,7 +239,7 @@ class ConfigLoaderTest {
         "dedup: {ttl_ms: 0}", "dedup.ttl_ms: expected an integer from 1 to 2592000000, got 0");
     assertRefused("dedup: {max_bytes: 1000}", "dedup.max_bytes: expected an integer from 1048576");
     assertRefused("dedup: {store: disk}", "dedup.store: expected one of");
-    assertRefused("dedup: {store: redis}", "dedup.store: redis needs rate_limits.redis_url");
+    assertRefused("dedup: {store: redis}", "dedup.store: redis needs redis.endpoints");
     assertRefused("server: [1, 2]", "server: expected a mapping");
     assertRefused("server: {port: 1", "not valid YAML");
   }
@@ -330,15 +330,15 @@ class ConfigLoaderTest {
     GatewayConfig config =
         ConfigLoader.parse(
             """
+            redis: {endpoints: [redis://127.0.0.1:6379]}
             rate_limits:
-              redis_url: redis://127.0.0.1:6379
               policies:
                 - {name: per-token, key: token, limit: 100, period_ms: 1000}
                 - {name: profiles, key: trigger, unit: profiles, limit: 5000, period_ms: 60000,
                    max_wait_ms: 250, backend: redis, on_store_failure: deny}
             """);
 
-    assertThat(config.rateLimits().redisTimeoutMs()).isEqualTo(100);
+    assertThat(config.redis().commandTimeoutMs()).isEqualTo(250);
     assertThat(config.rateLimits().policies())
         .containsExactly(
             new GatewayConfig.Policy(
@@ -385,6 +385,71 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.load(file, true, Map.of("TG_SERVER__PORT", "x")))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("server.port: expected an integer");
+  }
+
+  @Test
+  void theRedisSectionIsReadWithDefaultsAndChecked() throws IOException {
+    GatewayConfig.Redis none = ConfigLoader.parse("").redis();
+    assertThat(none.configured()).isFalse();
+    assertThat(none.commandTimeoutMs()).isEqualTo(250);
+    assertThat(none.poolSize()).isEqualTo(16);
+    assertThat(none.breaker()).isEqualTo(new GatewayConfig.Breaker(3, 50, 100, 20, 1_000, 3));
+
+    Path ca = Files.writeString(dir.resolve("ca.pem"), "x");
+    GatewayConfig.Redis sentinel =
+        ConfigLoader.load(
+                write(
+                    "redis: {type: sentinel, master_name: main, user: gw, command_timeout_ms: 80,"
+                        + " endpoints: ['rediss://10.0.0.1:26379', 'rediss://10.0.0.2:26379'],"
+                        + " trust_store: '"
+                        + ca
+                        + "', breaker: {window: 50}}"),
+                true,
+                Map.of("TG_REDIS__PASSWORD", "from-the-environment"))
+            .redis();
+    assertThat(sentinel.type()).isEqualTo(GatewayConfig.RedisType.SENTINEL);
+    assertThat(sentinel.endpoints()).hasSize(2);
+    assertThat(sentinel.tls()).isTrue();
+    assertThat(sentinel.password()).isEqualTo("from-the-environment");
+    assertThat(sentinel.toString()).doesNotContain("from-the-environment");
+    assertThat(sentinel.commandTimeoutMs()).isEqualTo(80);
+    assertThat(sentinel.breaker().window()).isEqualTo(50);
+    assertThat(sentinel.breaker().minCalls()).isEqualTo(20);
+
+    assertRefused(
+        "rate_limits: {redis_url: 'redis://h:6379'}",
+        "rate_limits.redis_url: moved to redis.endpoints");
+    assertRefused(
+        "rate_limits: {redis_timeout_ms: 100}",
+        "rate_limits.redis_timeout_ms: moved to redis.command_timeout_ms");
+    assertRefused("redis: {endpoints: ['http://h:6379']}", "redis.endpoints[0]: a redis://");
+    assertRefused(
+        "redis: {endpoints: ['redis://:secret@h:6379']}",
+        "redis.endpoints[0]: a URL without user info (set redis.user and redis.password)");
+    assertRefused(
+        "redis: {type: cluster, endpoints: ['redis://a:1', 'rediss://b:1']}",
+        "redis.endpoints[1]: the same scheme as endpoints[0]");
+    assertRefused(
+        "redis: {endpoints: ['redis://a:1', 'redis://b:1']}",
+        "redis.endpoints: one URL for type standalone");
+    assertRefused(
+        "redis: {type: sentinel, endpoints: ['redis://a:26379']}",
+        "redis.master_name: required with type sentinel");
+    assertRefused(
+        "redis: {type: cluster, master_name: m, endpoints: ['redis://a:1']}",
+        "redis.master_name: only for type sentinel");
+    assertRefused(
+        "redis: {type: cluster, endpoints: ['redis://a:1/2']}",
+        "redis.endpoints[0]: a URL whose path is at most a database number");
+    assertRefused("redis: {user: gw}", "redis.user: needs redis.password");
+    assertRefused("redis: {type: replica}", "redis.type: expected one of");
+    assertRefused(
+        "redis: {endpoints: ['redis://a:1'], trust_store: '" + ca + "'}",
+        "redis.trust_store: only for rediss://");
+    assertRefused("redis: {trust_store: /nowhere.pem}", "redis.trust_store: a readable file");
+    assertRefused("redis: {command_timeout_ms: 0}", "redis.command_timeout_ms: expected");
+    assertRefused("redis: {breaker: {window: 0}}", "redis.breaker.window: expected");
+    assertRefused("redis: {url: x}", "redis.url: unknown key");
   }
 
   private void assertRefused(String yaml, String message) {

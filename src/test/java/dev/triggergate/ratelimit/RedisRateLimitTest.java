@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.triggergate.RedisServer;
 import dev.triggergate.TestGateway;
-import dev.triggergate.redis.RedisHealth;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.client.HttpResponse;
@@ -40,12 +39,9 @@ class RedisRateLimitTest {
   /** A generous timeout where the test is about counting, not about a slow Redis. */
   private TestGateway gateway(int limit, String onFailure, int timeoutMs) {
     return TestGateway.start(
-        "rate_limits:\n"
-            + "  redis_url: "
-            + redis.url()
-            + "\n  redis_timeout_ms: "
-            + timeoutMs
-            + "\n  policies:\n"
+        redis.section(timeoutMs)
+            + "rate_limits:\n"
+            + "  policies:\n"
             + "    - {name: shared, key: token, limit: "
             + limit
             + ", period_ms: 600000, backend: redis, on_store_failure: "
@@ -126,18 +122,26 @@ class RedisRateLimitTest {
   }
 
   @Test
-  void stalledRedisIsAnsweredWithinTheTimeoutByTheFallback() {
-    try (TestGateway gateway = gateway(100, "allow")) {
+  void aStalledCommandFailsItsOwnCheckAloneAndRedisStaysInUse() {
+    try (TestGateway gateway = gateway(2, "deny")) {
       assertThat(gateway.postJson(BODY).statusCode()).isEqualTo(200);
       redis.freeze();
+      HttpResponse<Buffer> stalled;
       try {
-        HttpResponse<Buffer> answered = gateway.postJson(BODY);
-
-        assertThat(answered.statusCode()).isEqualTo(200);
-        assertThat(fallbacks(gateway)).isEqualTo(1);
+        stalled = gateway.postJson(BODY);
       } finally {
         redis.thaw();
       }
+
+      // That one check applied deny; Redis was never taken out, so the next one counts there.
+      assertThat(stalled.statusCode()).isEqualTo(503);
+      assertThat(fallbacks(gateway)).isEqualTo(1);
+      assertThat(ready(gateway)).isEqualTo(200);
+      List<Integer> after = statuses(gateway, 2);
+      assertThat(fallbacks(gateway)).isEqualTo(1);
+      // The stalled script ran once Redis woke, so it spent the second permit: the shared count
+      // says what Redis did, not what the gateway answered.
+      assertThat(after).containsExactly(429, 429);
     }
   }
 
@@ -152,7 +156,7 @@ class RedisRateLimitTest {
   /** Waits on timers until the gateway's probe finds Redis again. */
   private static void awaitRedisBackend(TestGateway gateway) {
     for (int i = 0; i < 300 && ready(gateway) != 200; i++) {
-      gateway.vertx.timer(RedisHealth.MIN_BACKOFF_MS).await();
+      gateway.vertx.timer(50).await();
     }
     assertThat(ready(gateway)).as("the Redis backend resumed").isEqualTo(200);
   }

@@ -3,6 +3,7 @@ package dev.triggergate.engine.upstream;
 import dev.triggergate.api.ApiError;
 import dev.triggergate.api.ErrorCode;
 import dev.triggergate.config.GatewayConfig.Upstream;
+import dev.triggergate.config.TrustStore;
 import dev.triggergate.engine.LaunchResult;
 import dev.triggergate.engine.StartBatch;
 import dev.triggergate.engine.TriggerEngine;
@@ -10,17 +11,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.net.JksOptions;
-import io.vertx.core.net.PemTrustOptions;
-import io.vertx.core.net.PfxOptions;
 import io.vertx.core.net.TrustOptions;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -59,7 +51,13 @@ public final class UpstreamEngine implements TriggerEngine {
 
   /** Builds the engine; reads the trust store, so call it off the event loop. */
   public static UpstreamEngine create(Vertx vertx, Upstream config, MeterRegistry registry) {
-    UpstreamEngine engine = new UpstreamEngine(vertx, config, trustOptions(config), registry);
+    UpstreamEngine engine =
+        new UpstreamEngine(
+            vertx,
+            config,
+            TrustStore.read(
+                config.trustStore(), config.trustStorePassword(), "engine.upstream.trust_store"),
+            registry);
     LOG.info(
         "upstream engine: {} host(s) {}, pool {} per host and event loop, {}",
         engine.hosts.size(),
@@ -175,25 +173,5 @@ public final class UpstreamEngine implements TriggerEngine {
           ApiError.of(
               ErrorCode.BAD_GATEWAY, "the upstream answered with something that is not HTTP");
     };
-  }
-
-  private static TrustOptions trustOptions(Upstream config) {
-    if (config.trustStore() == null) {
-      return null;
-    }
-    Buffer bytes;
-    try {
-      bytes = Buffer.buffer(Files.readAllBytes(Path.of(config.trustStore())));
-    } catch (IOException e) {
-      throw new UncheckedIOException("engine.upstream.trust_store: cannot read it", e);
-    }
-    String file = config.trustStore().toLowerCase(Locale.ROOT);
-    if (file.endsWith(".p12") || file.endsWith(".pfx")) {
-      return new PfxOptions().setValue(bytes).setPassword(config.trustStorePassword());
-    }
-    if (file.endsWith(".jks")) {
-      return new JksOptions().setValue(bytes).setPassword(config.trustStorePassword());
-    }
-    return new PemTrustOptions().addCertValue(bytes);
   }
 }
