@@ -7,7 +7,6 @@ import dev.triggergate.config.GatewayConfig.PolicyKey;
 import dev.triggergate.config.GatewayConfig.PolicyUnit;
 import dev.triggergate.config.GatewayConfig.StoreFailure;
 import io.vertx.core.Vertx;
-import io.vertx.redis.client.Redis;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -62,7 +61,10 @@ public class LimiterBench {
     }
     redisServer = RedisServer.start();
     vertx = Vertx.vertx();
-    redis = new RedisLimiterStore(Redis.createClient(vertx, redisServer.url()), 1_000);
+    redis =
+        new RedisLimiterStore(
+            redisServer.connection(
+                vertx, 1_000, new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
   }
 
   @TearDown(Level.Trial)
@@ -86,7 +88,7 @@ public class LimiterBench {
     return local.decide(keys[i], 1);
   }
 
-  /** One GCRA script on a loopback Redis, awaited: the latency a request pays. */
+  /** One rate script on a loopback Redis, awaited: the latency a request pays. */
   @Benchmark
   public RateDecision redisRoundTrip() {
     return redis.acquire(POLICY, "token-0", 1).await();

@@ -7,14 +7,15 @@ import io.vertx.core.Future;
 import io.vertx.redis.client.Response;
 
 /**
- * The {@code redis} backend: one atomic GCRA script per check, so every gateway sharing the Redis
- * shares the quota. Keys carry a hash tag (one slot in a Redis Cluster) and a TTL; the clock is
- * Redis's own.
+ * The {@code redis} backend: one atomic script per check (ratelimit/window.lua, counting as the
+ * local backend does), so every gateway sharing the Redis shares the quota. Keys carry a hash tag
+ * (one slot in a Redis Cluster) and expire when idle as the local ones do; the clock is Redis's
+ * own.
  *
  * <p>This class only talks to Redis; {@link ResilientStore} decides what a failure means.
  */
 final class RedisLimiterStore implements LimiterStore {
-  private static final RedisScript SCRIPT = RedisScript.resource("/ratelimit/gcra.lua");
+  private static final RedisScript SCRIPT = RedisScript.resource("/ratelimit/window.lua");
 
   private final RedisConnection redis;
 
@@ -24,16 +25,15 @@ final class RedisLimiterStore implements LimiterStore {
 
   @Override
   public Future<RateDecision> acquire(Policy policy, String key, int permits) {
-    long periodUs = policy.periodMs() * 1_000;
-    long intervalUs = Math.max(1, periodUs / policy.limit());
     return redis
         .eval(
             SCRIPT,
-            "tg:rl:{" + policy.name() + ":" + key + "}",
-            Long.toString(intervalUs),
-            Long.toString(intervalUs * policy.limit()),
+            "tg:rate:{" + policy.name() + ":" + key + "}",
+            Long.toString(policy.periodMs() * 1_000),
+            Integer.toString(policy.limit()),
             Integer.toString(permits),
-            Long.toString(policy.maxWaitMs() * 1_000))
+            Long.toString(policy.maxWaitMs() * 1_000),
+            Long.toString(LocalLimiterStore.idleMs(policy)))
         .map(RedisLimiterStore::decision);
   }
 
@@ -41,7 +41,11 @@ final class RedisLimiterStore implements LimiterStore {
     return new RateDecision(
         reply.get(0).toLong() == 1,
         reply.get(1).toLong(),
-        Math.max(0, reply.get(2).toLong()) / 1_000,
-        Math.max(0, reply.get(3).toLong()) / 1_000);
+        ceilMillis(reply.get(2).toLong()),
+        ceilMillis(reply.get(3).toLong()));
+  }
+
+  private static long ceilMillis(long micros) {
+    return (Math.max(0, micros) + 999) / 1_000;
   }
 }
