@@ -55,6 +55,7 @@ public class AccessLogBench {
           new AccessLogOutput(
               FileChannel.open(Path.of("/dev/null"), StandardOpenOption.WRITE),
               8L << 20,
+              Runtime.getRuntime().availableProcessors(),
               100,
               registry);
     }
