@@ -22,6 +22,7 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +55,10 @@ public final class RedisConnection {
    * that died while no request asked.
    */
   private static final int PROBES_PER_HEALTHY_PING = 10;
+
+  /** Error replies that fail every command on the connection (see {@link #outcomeOf}). */
+  private static final List<String> UNUSABLE_CONNECTION =
+      List.of("WRONGPASS", "NOAUTH", "NOPERM", "LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN");
 
   private final Redis client;
   private final long commandTimeoutMs;
@@ -253,9 +258,28 @@ public final class RedisConnection {
       return Outcome.TIMED_OUT;
     }
     if (error instanceof Response) {
-      return Outcome.ERROR_REPLY;
+      return refusesTheConnection(error.getMessage())
+          ? Outcome.CONNECTION_FAILED
+          : Outcome.ERROR_REPLY;
     }
     return Outcome.CONNECTION_FAILED;
+  }
+
+  /**
+   * Error replies that say no command on this connection can succeed (its login was refused, the
+   * server is loading, or it is a replica or a master cut off from its cluster): a connection
+   * failure, not a failed command.
+   */
+  private static boolean refusesTheConnection(String reply) {
+    if (reply == null) {
+      return false;
+    }
+    for (String code : UNUSABLE_CONNECTION) {
+      if (reply.startsWith(code)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Says in a few words why a command failed, for the log. */
@@ -265,7 +289,10 @@ public final class RedisConnection {
       case RESTING -> "resting after failures";
       case TIMED_OUT -> "no answer within the command timeout";
       case ERROR_REPLY -> "error reply: " + error.getMessage();
-      case CONNECTION_FAILED -> error.getClass().getSimpleName() + ": " + error.getMessage();
+      case CONNECTION_FAILED ->
+          error instanceof Response
+              ? "refused: " + error.getMessage()
+              : error.getClass().getSimpleName() + ": " + error.getMessage();
     };
   }
 
