@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One {@code redis-server} process for the test fixtures ({@link RedisServer}, {@link
- * RedisCluster}): which binary, a free port, started until it says it serves, and the signals a
- * test sends it.
+ * RedisCluster}, {@link RedisSentinel}): which binary, a free port, started until it says it
+ * serves, and the signals a test sends it.
  *
  * <p>The binary is {@code redis-server} from PATH, else the Linux one shipped inside the {@code
  * embedded-redis} test dependency (Redis 6.2). The system property {@code redis.server} chooses
@@ -45,32 +45,59 @@ final class RedisProcess {
   /** Starts {@code redis-server} on the port with these options after the common ones. */
   static RedisProcess start(int port, List<String> options) {
     List<String> command = new ArrayList<>();
-    try {
-      command.add(binary().toString());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    command.add(binaryPath());
     command.addAll(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1"));
     command.addAll(List.of("--save", "", "--appendonly", "no"));
     command.addAll(options);
+    return launch(port, command, "Ready to accept connections");
+  }
+
+  /**
+   * Starts {@code redis-server <config> --sentinel} on the port: a Redis Sentinel, which rewrites
+   * the config file as it learns, so the file must be its own and writable. A Sentinel never says
+   * "Ready to accept connections"; it listens before it announces each master it monitors with
+   * {@code +monitor master <name> <ip> <port> quorum <n>} (6.2 and 7.0 alike), so the config must
+   * monitor at least one.
+   */
+  static RedisProcess sentinel(int port, Path config) {
+    List<String> command = new ArrayList<>();
+    command.add(binaryPath());
+    command.add(config.toString());
+    command.add("--sentinel");
+    command.addAll(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1"));
+    return launch(port, command, "+monitor master ");
+  }
+
+  private static RedisProcess launch(int port, List<String> command, String ready) {
     try {
       Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
       // Read its log until it says it serves: no polling, no sleeping.
       BufferedReader log =
           new BufferedReader(
               new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      List<String> seen = new ArrayList<>();
       for (String line = log.readLine(); line != null; line = log.readLine()) {
-        if (line.contains("Ready to accept connections")) {
+        if (line.contains(ready)) {
           drain(log);
           return new RedisProcess(port, process);
         }
+        seen.add(line);
       }
-      throw new IllegalStateException("redis-server exited with " + process.waitFor());
+      throw new IllegalStateException(
+          "redis-server exited with " + process.waitFor() + ": " + String.join("\n", seen));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
+    }
+  }
+
+  private static String binaryPath() {
+    try {
+      return binary().toString();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
