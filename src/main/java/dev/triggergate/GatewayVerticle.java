@@ -79,12 +79,16 @@ public final class GatewayVerticle extends VerticleBase {
       String deploymentId,
       int adminPort) {}
 
+  /** Verticle instances: one per event loop. */
+  private static int instances(GatewayConfig config) {
+    return config.server().eventLoops() > 0
+        ? config.server().eventLoops()
+        : Runtime.getRuntime().availableProcessors();
+  }
+
   /** Builds the gateway's parts once and starts serving. */
   public static Future<Running> deploy(Vertx vertx, GatewayConfig config) {
-    int instances =
-        config.server().eventLoops() > 0
-            ? config.server().eventLoops()
-            : Runtime.getRuntime().availableProcessors();
+    int instances = instances(config);
     AtomicInteger port = new AtomicInteger();
     AtomicInteger adminPort = new AtomicInteger();
     // Start-up reads files and compiles the schema: blocking work, kept off the event loop.
@@ -122,6 +126,7 @@ public final class GatewayVerticle extends VerticleBase {
       HttpServerOptions adminOptions,
       ClientConnections connections,
       AccessLogOutput accessLog,
+      RedisConnection redis,
       AtomicInteger serving) {}
 
   private static Parts parts(Vertx vertx, GatewayConfig config, int instances) {
@@ -137,7 +142,7 @@ public final class GatewayVerticle extends VerticleBase {
     GatewayConfig.RateLimits limits = config.rateLimits();
     RedisConnection redis =
         config.redis().configured()
-            ? RedisConnection.create(vertx, config.redis(), registry)
+            ? RedisConnection.create(vertx, config.redis(), instances, registry)
             : null;
     RateLimiting rateLimiting = new RateLimiting(vertx, limits, redis, registry);
     TriggerEngine served =
@@ -182,6 +187,7 @@ public final class GatewayVerticle extends VerticleBase {
         // One for both listeners: server.max_connections caps what the process holds open.
         new ClientConnections(serverOptions, config.server(), registry),
         accessLog,
+        redis,
         new AtomicInteger());
   }
 
@@ -241,7 +247,9 @@ public final class GatewayVerticle extends VerticleBase {
     parts.serving().incrementAndGet();
     server = server(parts.serverOptions(), parts.pipeline().router(vertx));
     Future<?> main =
-        server.listen().onSuccess(listening -> port.compareAndSet(0, listening.actualPort()));
+        warmUpRedis()
+            .compose(warm -> server.listen())
+            .onSuccess(listening -> port.compareAndSet(0, listening.actualPort()));
     if (parts.adminOptions() == null) {
       return main;
     }
@@ -252,6 +260,11 @@ public final class GatewayVerticle extends VerticleBase {
             .onSuccess(listening -> adminPort.compareAndSet(0, listening.actualPort()));
     // A listener that fails fails the deployment, and Vert.x closes the one that did not.
     return Future.all(main, admin);
+  }
+
+  /** Each instance opens its event loop's Redis connections before it listens. */
+  private Future<Void> warmUpRedis() {
+    return parts.redis() == null ? Future.succeededFuture() : parts.redis().warmUp();
   }
 
   /** A listener with the edge's guards, answering through {@code router}. */

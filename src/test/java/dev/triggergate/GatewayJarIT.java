@@ -28,10 +28,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -42,17 +39,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The built fat jar, started as a user starts it, with a config file and an environment. */
 class GatewayJarIT {
-  private static final Pattern LISTENING = Pattern.compile("listening on [^:]+:(\\d+)");
   private static final Pattern ADMIN_LISTENING = Pattern.compile("admin API on [^:]+:(\\d+)");
-  private static final String JAR = System.getProperty("gateway.jar", "target/trigger-gateway.jar");
 
   @TempDir Path dir;
-  private final List<Process> started = new ArrayList<>();
+  private final List<GatewayProcess> started = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
 
   @AfterEach
   void stop() {
-    started.forEach(Process::destroyForcibly);
+    started.forEach(GatewayProcess::close);
   }
 
   @Test
@@ -69,7 +64,7 @@ class GatewayJarIT {
             triggers: [{id: 8, active: true}]
         """
             .formatted(TestGateway.resource("examples/data/profiles.ndjson")));
-    Gateway gateway =
+    GatewayProcess gateway =
         start(conf, "TG_SERVER__PORT", "0", "TG_ENGINE__MEMORY__AUTO_PROFILES", "false");
 
     HttpResponse<String> ok =
@@ -105,10 +100,10 @@ class GatewayJarIT {
           memory: {auto_profiles: false, profiles_file: %s, triggers: [{id: 8, active: true}]}
         """
             .formatted(TestGateway.resource("examples/data/profiles.ndjson")));
-    Gateway altcraft = start(altcraftConf);
+    GatewayProcess altcraft = start(altcraftConf);
     Path edgeConf = dir.resolve("edge.yaml");
     Files.writeString(edgeConf, "server: {host: 127.0.0.1, port: 0}\n");
-    Gateway edge =
+    GatewayProcess edge =
         start(
             edgeConf,
             "TG_ENGINE__TYPE",
@@ -166,7 +161,7 @@ class GatewayJarIT {
                     ScriptedUpstream.http("200 OK\r\n", "{\"second\":true}"))))) {
       Path conf = dir.resolve("edge.yaml");
       Files.writeString(conf, "server: {host: 127.0.0.1, port: 0}\n");
-      Gateway edge =
+      GatewayProcess edge =
           start(conf, "TG_ENGINE__TYPE", "upstream", "TG_ENGINE__UPSTREAM__URLS", upstream.url());
       String batch = TestGateway.read("examples/requests/email.json").toString();
       String request =
@@ -204,13 +199,14 @@ class GatewayJarIT {
     Files.writeString(conf, "server: {port: 99999}\n");
 
     Process process =
-        new ProcessBuilder("java", "-jar", JAR, "--conf", conf.toString())
+        new ProcessBuilder("java", "-jar", GatewayProcess.JAR, "--conf", conf.toString())
             .redirectErrorStream(true)
             .start();
-    started.add(process);
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 
-    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    boolean exited = process.waitFor(60, TimeUnit.SECONDS);
+    process.destroyForcibly();
+    assertThat(exited).isTrue();
     assertThat(process.exitValue()).isEqualTo(2);
     assertThat(output)
         .contains("invalid configuration: server.port: expected an integer from 0 to 65535");
@@ -220,7 +216,7 @@ class GatewayJarIT {
   void sigtermDrainsTheRequestInFlightThenExits() throws Exception {
     Path conf = dir.resolve("gateway.yaml");
     Files.writeString(conf, "server: {host: 127.0.0.1, port: 0}\n");
-    Gateway gateway = start(conf);
+    GatewayProcess gateway = start(conf);
     String body = "{\"token\":\"t\",\"trigger_id\":8,\"data\":[{\"email\":\"a@example.com\"}]}";
 
     try (Socket socket = new Socket("127.0.0.1", gateway.port)) {
@@ -264,7 +260,7 @@ class GatewayJarIT {
         conf,
         "server: {host: 127.0.0.1, port: 0}\n"
             + "engine: {memory: {latency: {distribution: fixed, fixed_ms: 3000}}}\n");
-    Gateway gateway = start(conf);
+    GatewayProcess gateway = start(conf);
     String body = "{\"token\":\"t\",\"trigger_id\":8,\"data\":[{\"email\":\"a@example.com\"}]}";
     Vertx clients = Vertx.vertx();
     try {
@@ -320,7 +316,7 @@ class GatewayJarIT {
   @Test
   @Timeout(value = 4, unit = TimeUnit.MINUTES)
   void fortyConcurrentTenMebibyteBatchesOnA512MebibyteHeapAreAllAnswered() throws Exception {
-    Gateway gateway = startOnSmallHeap();
+    GatewayProcess gateway = startOnSmallHeap();
     byte[] body = batchOfEmails(10 * 1024 * 1024 - 100 * 1024);
 
     Map<Integer, Integer> statuses = sendConcurrently(gateway, body, 40);
@@ -332,7 +328,7 @@ class GatewayJarIT {
   @Test
   @Timeout(value = 4, unit = TimeUnit.MINUTES)
   void fortyConcurrentUploadsOf95MebibytesOnA512MebibyteHeapAreAllAnswered() throws Exception {
-    Gateway gateway = startOnSmallHeap();
+    GatewayProcess gateway = startOnSmallHeap();
     byte[] body = batchWithFile(95 * 1024 * 1024);
 
     Map<Integer, Integer> statuses = sendConcurrently(gateway, body, 40);
@@ -343,7 +339,7 @@ class GatewayJarIT {
 
   @Test
   void aThirtyMebibyteFileIsAcceptedOnA512MebibyteHeap() throws Exception {
-    Gateway gateway = startOnSmallHeap();
+    GatewayProcess gateway = startOnSmallHeap();
 
     Map<Integer, Integer> statuses = sendConcurrently(gateway, batchWithFile(30 * 1024 * 1024), 1);
 
@@ -365,7 +361,8 @@ class GatewayJarIT {
         "server: {host: 127.0.0.1, port: 0}\n"
             + "admin: {enabled: true, token: admin-token-0123456789, port: 0}\n"
             + "engine: {memory: {auto_profiles: false}}\n");
-    Gateway gateway = start(List.of("-Xmx256m", "-Xlog:gc:file=" + dir.resolve("gc.log")), conf);
+    GatewayProcess gateway =
+        start(List.of("-Xmx256m", "-Xlog:gc:file=" + dir.resolve("gc.log")), conf);
     // Printed right after the main port, so already seen once start() has had an answer there.
     Matcher admin =
         ADMIN_LISTENING.matcher(
@@ -415,7 +412,7 @@ class GatewayJarIT {
         "server: {host: 127.0.0.1, port: 0}\n"
             + "limits: {max_in_flight_bytes: 200000000, max_decoding_bytes: 200000000}\n");
 
-    Gateway gateway = start(List.of("-Xmx256m"), conf);
+    GatewayProcess gateway = start(List.of("-Xmx256m"), conf);
 
     assertThat(gateway.output())
         .anyMatch(
@@ -425,7 +422,7 @@ class GatewayJarIT {
                     && line.contains("-Xmx762m"));
   }
 
-  private Gateway startOnSmallHeap() throws IOException, InterruptedException {
+  private GatewayProcess startOnSmallHeap() throws IOException, InterruptedException {
     Path conf = dir.resolve("gateway.yaml");
     // One client thread feeds forty uploads: the one being read can fall below the default minimum
     // body rate while the client writes the others, and a 408 is then the right answer. These
@@ -438,7 +435,7 @@ class GatewayJarIT {
    * Sends {@code count} copies at once, whole bodies without {@code Expect: 100-continue} (the
    * harder case: refused bodies keep arriving); every one must be answered within the bound.
    */
-  private Map<Integer, Integer> sendConcurrently(Gateway gateway, byte[] body, int count)
+  private Map<Integer, Integer> sendConcurrently(GatewayProcess gateway, byte[] body, int count)
       throws Exception {
     HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
@@ -465,7 +462,7 @@ class GatewayJarIT {
   }
 
   private void assertEveryAnswerWas200Or503(
-      Gateway gateway, Map<Integer, Integer> statuses, int count) throws Exception {
+      GatewayProcess gateway, Map<Integer, Integer> statuses, int count) throws Exception {
     long peakMiB = peakHeapMiB(dir.resolve("gc.log"));
     System.out.println("answers by status " + statuses + ", peak heap " + peakMiB + " MiB");
     assertThat(statuses.keySet()).isSubsetOf(200, 503);
@@ -514,106 +511,14 @@ class GatewayJarIT {
     return body;
   }
 
-  private Gateway start(Path conf, String... env) throws IOException, InterruptedException {
+  private GatewayProcess start(Path conf, String... env) throws IOException, InterruptedException {
     return start(List.of("-Xmx256m"), conf, env);
   }
 
-  private Gateway start(List<String> jvmArgs, Path conf, String... env)
+  private GatewayProcess start(List<String> jvmArgs, Path conf, String... env)
       throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of("java"));
-    command.addAll(jvmArgs);
-    command.addAll(List.of("-jar", JAR, "--conf", conf.toString()));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    for (int i = 0; i < env.length; i += 2) {
-      builder.environment().put(env[i], env[i + 1]);
-    }
-    Process process = builder.start();
-    started.add(process);
-    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    List<String> seen = new CopyOnWriteArrayList<>();
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader in =
-                  new BufferedReader(
-                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                in.lines()
-                    .forEach(
-                        line -> {
-                          lines.add(line);
-                          seen.add(line);
-                        });
-              } catch (IOException | java.io.UncheckedIOException ended) {
-                // The process ended and its output closed; the assertions say what that means.
-              }
-            });
-    reader.setDaemon(true);
-    reader.start();
-    Gateway gateway = new Gateway(process, lines, seen);
-    Matcher matcher = LISTENING.matcher(gateway.awaitOutput("listening on"));
-    assertThat(matcher.find()).isTrue();
-    gateway.port = Integer.parseInt(matcher.group(1));
-    // A request that is answered proves the port is served, not just bound.
-    assertThat(gateway.get("/health").statusCode()).isEqualTo(200);
-    gateway.awaitOutput("\"path\":\"/health\"");
+    GatewayProcess gateway = GatewayProcess.start(jvmArgs, conf, env);
+    started.add(gateway);
     return gateway;
-  }
-
-  private final class Gateway {
-    final Process process;
-    final BlockingQueue<String> lines;
-    final List<String> seen;
-    int port;
-
-    Gateway(Process process, BlockingQueue<String> lines, List<String> seen) {
-      this.process = process;
-      this.lines = lines;
-      this.seen = seen;
-    }
-
-    /** Every line printed so far. */
-    List<String> output() {
-      return List.copyOf(seen);
-    }
-
-    String awaitOutput(String fragment) throws InterruptedException {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (System.nanoTime() < deadline) {
-        String line = lines.poll(1, TimeUnit.SECONDS);
-        if (line != null && line.contains(fragment)) {
-          return line;
-        }
-      }
-      throw new AssertionError("the gateway never printed " + fragment);
-    }
-
-    HttpResponse<String> post(String body) throws IOException, InterruptedException {
-      return send(request(body));
-    }
-
-    HttpResponse<String> post(String body, String requestId)
-        throws IOException, InterruptedException {
-      return send(request(body).header("Request-ID", requestId));
-    }
-
-    private HttpRequest.Builder request(String body) {
-      return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + TestGateway.PATH))
-          .timeout(Duration.ofSeconds(30))
-          .header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString(body));
-    }
-
-    private HttpResponse<String> send(HttpRequest.Builder request)
-        throws IOException, InterruptedException {
-      return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    HttpResponse<String> get(String path) throws IOException, InterruptedException {
-      return http.send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-              .timeout(Duration.ofSeconds(30))
-              .build(),
-          HttpResponse.BodyHandlers.ofString());
-    }
   }
 }

@@ -37,7 +37,7 @@ public final class RedisServer implements AutoCloseable {
   /** The gateway's own connection to this server, as {@code section} configures it. */
   public RedisConnection connection(Vertx vertx, long commandTimeoutMs, MeterRegistry registry) {
     return RedisConnection.create(
-        vertx, ConfigLoader.parse(section(commandTimeoutMs)).redis(), registry);
+        vertx, ConfigLoader.parse(section(commandTimeoutMs)).redis(), 2, registry);
   }
 
   public int port() {

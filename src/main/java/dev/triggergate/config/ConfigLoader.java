@@ -509,8 +509,8 @@ public final class ConfigLoader {
             password,
             trustStore,
             node.string("trust_store_password", null),
-            (int) node.integer("pool_size", 16, 1, 1_024),
-            (int) node.integer("pool_wait_max", 4_096, 1, 1_000_000),
+            (int) node.integer("pool_size", 1, 1, 64),
+            (int) node.integer("max_pending_commands", 4_096, 1, 1_000_000),
             node.integer("connect_timeout_ms", 1_000, 1, 60_000),
             node.integer("command_timeout_ms", 250, 1, 60_000),
             breaker(node.object("breaker"), REDIS_BREAKER));

@@ -267,8 +267,10 @@ public record GatewayConfig(
    * @param password or null when Redis asks for none
    * @param trustStore PEM, PKCS#12 or JKS file of the certificates to trust for {@code rediss://},
    *     or null for the JVM's
-   * @param poolSize connections per server (per node of a cluster)
-   * @param poolWaitMax commands that may wait for a pooled connection; more fail at once
+   * @param poolSize connections per event loop (to each node of a cluster), commands pipelined on
+   *     them in turn
+   * @param maxPendingCommands commands sent on one connection and not yet answered, at most; more
+   *     fail at once
    * @param connectTimeoutMs how long opening a connection (with its handshake) may take
    * @param commandTimeoutMs how long one command may take, from when it is handed to the client to
    *     its answer, before the check it serves applies {@code on_store_failure}
@@ -283,7 +285,7 @@ public record GatewayConfig(
       String trustStore,
       String trustStorePassword,
       int poolSize,
-      int poolWaitMax,
+      int maxPendingCommands,
       long connectTimeoutMs,
       long commandTimeoutMs,
       Breaker breaker) {

@@ -114,6 +114,7 @@ public final class RedisDedupStore implements DedupStore {
             .description("Claims decided by this instance alone because Redis could not answer")
             .register(registry);
     this.waits = LocalDedupStore.waits(registry);
+    List.of(CLAIM, KEEP, RENEW, RELEASE).forEach(redis::prepare);
   }
 
   @Override

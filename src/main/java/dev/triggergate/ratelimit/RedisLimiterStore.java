@@ -21,6 +21,7 @@ final class RedisLimiterStore implements LimiterStore {
 
   RedisLimiterStore(RedisConnection redis) {
     this.redis = redis;
+    redis.prepare(SCRIPT);
   }
 
   @Override

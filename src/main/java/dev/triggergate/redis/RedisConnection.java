@@ -21,10 +21,13 @@ import io.vertx.redis.client.RedisRole;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -60,8 +63,11 @@ public final class RedisConnection {
   private static final List<String> UNUSABLE_CONNECTION =
       List.of("WRONGPASS", "NOAUTH", "NOPERM", "LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN");
 
+  private final Vertx vertx;
   private final Redis client;
+  private final Lanes lanes;
   private final long commandTimeoutMs;
+  private final Set<RedisScript> scripts = ConcurrentHashMap.newKeySet();
   private final CircuitBreaker breaker;
   private final int connectFailuresToOpen;
   private final AtomicInteger connectFailuresInRow = new AtomicInteger();
@@ -85,8 +91,15 @@ public final class RedisConnection {
 
   private RedisConnection(
       Vertx vertx, GatewayConfig.Redis config, RedisOptions options, MeterRegistry registry) {
+    this.vertx = vertx;
     this.commandTimeoutMs = config.commandTimeoutMs();
     this.client = Redis.createClient(vertx, options);
+    this.lanes =
+        new Lanes(
+            vertx,
+            client,
+            config.poolSize(),
+            config.connectTimeoutMs() + config.commandTimeoutMs());
     Breaker limits = config.breaker();
     this.connectFailuresToOpen = limits.connectFailures();
     this.breaker =
@@ -118,15 +131,19 @@ public final class RedisConnection {
   }
 
   /**
-   * Builds the connection; reads the trust store, so call it off the event loop. Connections are
-   * opened when first used.
+   * Builds the connection; reads the trust store, so call it off the event loop. Each event loop's
+   * connections are opened by {@link #warmUp}, or when it first sends a command.
+   *
+   * @param eventLoops the event loops that will send commands
    */
   public static RedisConnection create(
-      Vertx vertx, GatewayConfig.Redis config, MeterRegistry registry) {
-    return new RedisConnection(vertx, config, options(config), registry);
+      Vertx vertx, GatewayConfig.Redis config, int eventLoops, MeterRegistry registry) {
+    return new RedisConnection(vertx, config, options(config, eventLoops), registry);
   }
 
-  static RedisOptions options(GatewayConfig.Redis config) {
+  private static RedisOptions options(GatewayConfig.Redis config, int eventLoops) {
+    // Every loop's lane, the shared one, and as many again being replaced at once.
+    int connections = 2 * (eventLoops + 1) * config.poolSize();
     RedisOptions options =
         new RedisOptions()
             .setType(
@@ -135,16 +152,24 @@ public final class RedisConnection {
                   case CLUSTER -> RedisClientType.CLUSTER;
                   case SENTINEL -> RedisClientType.SENTINEL;
                 })
-            .setMaxPoolSize(config.poolSize())
-            .setMaxPoolWaiting(config.poolWaitMax())
+            // The pool only opens connections for the lanes, which hold them while they work.
+            .setMaxPoolSize(connections)
+            .setMaxPoolWaiting(connections)
+            .setPoolRecycleTimeout(-1)
+            .setMaxWaitingHandlers(config.maxPendingCommands())
             .setUser(config.user())
             .setPassword(config.password());
     config.endpoints().forEach(options::addConnectionString);
     if (config.type() == GatewayConfig.RedisType.SENTINEL) {
-      options.setMasterName(config.masterName()).setRole(RedisRole.MASTER).setAutoFailover(true);
+      // No auto failover: a lane whose connection closes opens a new one, which asks the sentinels.
+      options.setMasterName(config.masterName()).setRole(RedisRole.MASTER);
     }
     NetClientOptions net =
         new NetClientOptions().setConnectTimeout((int) config.connectTimeoutMs());
+    // A peer that stops acknowledging (a host gone without a reset, a cut link) closes the
+    // connection within this, rather than after TCP's retries of a quarter of an hour; a stalled
+    // Redis process still acknowledges, and is left to the command timeout.
+    net.setTcpUserTimeout((int) (config.connectTimeoutMs() + config.commandTimeoutMs()));
     if (config.tls()) {
       TrustOptions trust =
           TrustStore.read(config.trustStore(), config.trustStorePassword(), "redis.trust_store");
@@ -156,7 +181,7 @@ public final class RedisConnection {
     return options.setNetClientOptions(net);
   }
 
-  /** The client itself, for what needs more than {@link #send} (tests, the cluster's topology). */
+  /** The client itself, for what needs more than {@link #send} (tests). */
   public Redis client() {
     return client;
   }
@@ -175,10 +200,7 @@ public final class RedisConnection {
       return Future.failedFuture(RedisUnavailable.RESTING);
     }
     long start = System.nanoTime();
-    return client
-        .send(request)
-        .timeout(commandTimeoutMs, TimeUnit.MILLISECONDS)
-        .andThen(done -> record(start, done.succeeded() ? null : done.cause()));
+    return finish(start, lanes.connection().compose(connection -> connection.send(request)));
   }
 
   /**
@@ -191,15 +213,59 @@ public final class RedisConnection {
       return Future.failedFuture(RedisUnavailable.RESTING);
     }
     long start = System.nanoTime();
-    return client
-        .send(script(Request.cmd(Command.EVALSHA).arg(script.sha1()), key, args))
-        .recover(
-            error ->
-                isNoScript(error)
-                    ? client.send(script(Request.cmd(Command.EVAL).arg(script.text()), key, args))
-                    : Future.failedFuture(error))
-        .timeout(commandTimeoutMs, TimeUnit.MILLISECONDS)
+    Future<Response> answer =
+        lanes
+            .connection()
+            .compose(
+                connection ->
+                    connection
+                        .send(script(Request.cmd(Command.EVALSHA).arg(script.sha1()), key, args))
+                        .recover(
+                            error ->
+                                isNoScript(error)
+                                    ? connection.send(
+                                        script(
+                                            Request.cmd(Command.EVAL).arg(script.text()),
+                                            key,
+                                            args))
+                                    : Future.failedFuture(error)));
+    return finish(start, answer);
+  }
+
+  /** Bounds a command by the command timeout, and says how it ended. */
+  private Future<Response> finish(long start, Future<Response> answer) {
+    return Deadline.within(vertx, answer, commandTimeoutMs)
         .andThen(done -> record(start, done.succeeded() ? null : done.cause()));
+  }
+
+  /** Names a script {@link #warmUp} loads, so the first checks send its digest alone. */
+  public void prepare(RedisScript script) {
+    scripts.add(script);
+  }
+
+  /**
+   * Opens the calling event loop's connections and loads the prepared scripts: the first requests
+   * after start-up then neither connect, log in, nor send a script's text, on a JVM whose code is
+   * still cold. Never fails: a Redis that cannot be reached now counts as a failed connect, and the
+   * probe finds it later.
+   */
+  public Future<Void> warmUp() {
+    if (!breaker.tryAcquirePermission()) {
+      return Future.succeededFuture();
+    }
+    long start = System.nanoTime();
+    return lanes
+        .open()
+        .andThen(done -> record(start, done.succeeded() ? null : done.cause()))
+        .compose(
+            opened -> {
+              List<Future<Response>> loaded = new ArrayList<>();
+              scripts.forEach(
+                  script ->
+                      loaded.add(send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(script.text()))));
+              return Future.join(loaded);
+            })
+        .transform(done -> Future.succeededFuture());
   }
 
   /** Whether Redis takes commands: its breaker is closed. Drives {@code /ready}. */

@@ -392,7 +392,8 @@ class ConfigLoaderTest {
     GatewayConfig.Redis none = ConfigLoader.parse("").redis();
     assertThat(none.configured()).isFalse();
     assertThat(none.commandTimeoutMs()).isEqualTo(250);
-    assertThat(none.poolSize()).isEqualTo(16);
+    assertThat(none.poolSize()).isEqualTo(1);
+    assertThat(none.maxPendingCommands()).isEqualTo(4_096);
     assertThat(none.breaker()).isEqualTo(new GatewayConfig.Breaker(3, 50, 100, 20, 1_000, 3));
 
     Path ca = Files.writeString(dir.resolve("ca.pem"), "x");
