@@ -7,6 +7,10 @@
 #                    the proxies forward to)
 #          gateway   the fat jar on the memory engine
 #          limited   the same with two local rate policies the load never exhausts
+#          localpolicy  the gateway with one token policy the load never exhausts, backend local
+#          redispolicy  the same policy with backend redis (on_store_failure: deny, so a failed
+#                    check is a non-2xx answer), on a redis-server from PATH started for the round:
+#                    its CPU counts as the backend's, and the Redis commands per request are shown
 #          defaults  the fat jar as `java -jar` starts it (access log on, de-duplication on) plus
 #                    one local rate policy the load never exhausts
 #          unlogged  the same with the access log off: what the access log costs
@@ -73,6 +77,9 @@ tools=(wrk curl python3 java mvn)
 if [[ " ${TARGETS[*]} ${RATE:+${RATE_TARGETS[*]}} " == *" nginx "* ]]; then
   tools+=(nginx)
 fi
+if [[ " ${TARGETS[*]} ${RATE:+${RATE_TARGETS[*]}} " == *" redispolicy "* ]]; then
+  tools+=(redis-server redis-cli)
+fi
 if [[ " ${TARGETS[*]} " =~ \ (baseline|prior)\  && ! -f ${BASELINE_JAR:-} ]]; then
   echo "load.sh: the baseline and prior targets need BASELINE_JAR, the path of another build's jar" >&2
   exit 1
@@ -107,6 +114,7 @@ done
 work=$(mktemp -d)
 server_pid=
 backend_pid=
+redis_port=
 url=
 
 stop_server() {
@@ -119,6 +127,7 @@ stop_server() {
   done
   server_pid=
   backend_pid=
+  redis_port=
 }
 
 cleanup() {
@@ -165,6 +174,49 @@ start_limited() {
     java "${HEAP[@]}" -jar target/trigger-gateway.jar >"$log" 2>&1 &
   server_pid=$!
   wait_ready "http://127.0.0.1:$port/health" "$log"
+}
+
+ONE_POLICY='[{name: per-token, key: token, limit: 100000000, period_ms: 1000%s}]'
+
+start_localpolicy() {
+  local port=$1 log=$2
+  # shellcheck disable=SC2059
+  TG_SERVER__HOST=127.0.0.1 TG_SERVER__PORT=$port TG_ACCESS_LOG__ENABLED=false \
+    TG_RATE_LIMITS__POLICIES=$(printf "$ONE_POLICY" "") \
+    java "${HEAP[@]}" -jar target/trigger-gateway.jar >"$log" 2>&1 &
+  server_pid=$!
+  wait_ready "http://127.0.0.1:$port/health" "$log"
+}
+
+start_redispolicy() {
+  local port=$1 log=$2 _
+  redis_port=$(free_port)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >"$log.redis" 2>&1 &
+  backend_pid=$!
+  for _ in $(seq 1 120); do
+    if redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
+      break
+    fi
+    sleep 0.25
+  done
+  # shellcheck disable=SC2059
+  TG_SERVER__HOST=127.0.0.1 TG_SERVER__PORT=$port TG_ACCESS_LOG__ENABLED=false \
+    TG_REDIS__ENDPOINTS="redis://127.0.0.1:$redis_port" \
+    TG_RATE_LIMITS__POLICIES=$(printf "$ONE_POLICY" ", backend: redis, on_store_failure: deny") \
+    java "${HEAP[@]}" -jar target/trigger-gateway.jar >"$log" 2>&1 &
+  server_pid=$!
+  wait_ready "http://127.0.0.1:$port/health" "$log"
+}
+
+# "round trips, commands" to the round's Redis so far: the commands the gateway sent (its own
+# count) and those Redis ran, the ones inside scripts included; empty when the target has none.
+redis_counts() {
+  if [[ -n $redis_port ]]; then
+    echo "$(curl -s "${url%"$ENDPOINT"}/metrics" |
+      awk '/^gateway_redis_commands_seconds_count/ {n += $2} END {print n + 0}')" \
+      "$(redis-cli -p "$redis_port" info stats |
+        awk -F: '/^total_commands_processed:/ {print $2 + 0}')"
+  fi
 }
 
 # A jar on its defaults plus one rate policy; the access log goes to the server's log file.
@@ -348,6 +400,8 @@ run() {
   cpu_before=$(cpu_ticks "$server_pid")
   backend_before=$(cpu_ticks "$backend_pid")
   machine_before=$(machine_ticks)
+  local redis_before
+  redis_before=$(redis_counts)
   # In a subshell of its own, whose children's CPU time is then wrk's alone.
   (
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout "$TIMEOUT" --latency \
@@ -359,6 +413,14 @@ run() {
   backend_cpu=$(($(cpu_ticks "$backend_pid") - backend_before))
   read -r busy total < <(machine_ticks "$machine_before")
   wrk_cpu=$(cat "$out.ticks")
+  if [[ -n $redis_before ]]; then
+    local requests_made
+    requests_made=$(awk '/requests in/ {print $1}' "$out")
+    awk -v a="$redis_before" -v b="$(redis_counts)" -v n="$requests_made" \
+      'BEGIN { split(a, x, " "); split(b, y, " ")
+        printf "Redis per request: %.3f round trips, %.3f commands (scripts'"'"' own included)\n",
+          (n > 0 ? (y[1] - x[1]) / n : 0), (n > 0 ? (y[2] - x[2]) / n : 0) }' >>"$out"
+  fi
   stop_server
   sed "s/^/  [$target $round] /" "$out"
   local rps p50 p99 errors requests
@@ -493,7 +555,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b == 0 ? 0 : a / b) }
 # Each target against the bare server, the rate-limited gateway against the plain one, the
 # upstream engine against nginx and the plain forwarder, and the delayed memory engine against
 # WireMock with the same delay (and against itself without one).
-for pair in gateway/bare limited/bare limited/gateway defaults/bare defaults/unlogged unlogged/bare \
+for pair in gateway/bare limited/bare limited/gateway redispolicy/localpolicy localpolicy/gateway \
+  defaults/bare defaults/unlogged unlogged/bare \
   defaults/prior nginx/bare upstream/bare upstream/nginx upstream/forwarder forwarder/nginx \
   upstream/baseline baseline/nginx socket/nginx delayed/wiremock gateway/wiremock delayed/gateway; do
   a=${pair%/*} b=${pair#*/}
