@@ -31,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,6 +72,14 @@ public final class RedisConnection {
   private final CircuitBreaker breaker;
   private final int connectFailuresToOpen;
   private final AtomicInteger connectFailuresInRow = new AtomicInteger();
+
+  /**
+   * The breaker's state as last logged. Read after each command rather than subscribed to: with a
+   * consumer of its events, resilience4j builds an event object for every command.
+   */
+  private final AtomicReference<CircuitBreaker.State> logged =
+      new AtomicReference<>(CircuitBreaker.State.CLOSED);
+
   private final Map<Outcome, Timer> commands = new EnumMap<>(Outcome.class);
   private final IntervalReport failures = new IntervalReport(10_000);
   private int probes;
@@ -114,7 +123,6 @@ public final class RedisConnection {
                 .permittedNumberOfCallsInHalfOpenState(limits.halfOpenCalls())
                 .writableStackTraceEnabled(false)
                 .build());
-    breaker.getEventPublisher().onStateTransition(event -> transitioned(event));
     for (Outcome outcome : Outcome.values()) {
       commands.put(
           outcome,
@@ -299,17 +307,17 @@ public final class RedisConnection {
     if (outcome == Outcome.ANSWERED) {
       connectFailuresInRow.set(0);
       breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
-      return;
+    } else {
+      breaker.onError(nanos, TimeUnit.NANOSECONDS, error);
+      report(outcome, error);
+      if (outcome != Outcome.CONNECTION_FAILED) {
+        connectFailuresInRow.set(0);
+      } else if (connectFailuresInRow.incrementAndGet() >= connectFailuresToOpen
+          && breaker.getState() == CircuitBreaker.State.CLOSED) {
+        breaker.transitionToOpenState();
+      }
     }
-    breaker.onError(nanos, TimeUnit.NANOSECONDS, error);
-    report(outcome, error);
-    if (outcome == Outcome.CONNECTION_FAILED
-        && connectFailuresInRow.incrementAndGet() >= connectFailuresToOpen
-        && breaker.getState() == CircuitBreaker.State.CLOSED) {
-      breaker.transitionToOpenState();
-    } else if (outcome != Outcome.CONNECTION_FAILED) {
-      connectFailuresInRow.set(0);
-    }
+    logTransition();
   }
 
   /** The one definition of how a command ended, for every user of Redis. */
@@ -371,19 +379,26 @@ public final class RedisConnection {
     }
   }
 
-  private void transitioned(
-      io.github.resilience4j.circuitbreaker.event.CircuitBreakerOnStateTransitionEvent event) {
-    switch (event.getStateTransition().getToState()) {
-      case OPEN ->
-          LOG.warn(
-              "Redis taken out after failures ({}% of recent commands failed): checks use"
-                  + " on_store_failure until it answers again",
-              Math.round(breaker.getMetrics().getFailureRate()));
-      case CLOSED -> {
-        connectFailuresInRow.set(0);
-        LOG.info("Redis answers again");
-      }
-      default -> {}
+  /** Logs Redis leaving and rejoining, once per change (half-open trials are not news). */
+  private void logTransition() {
+    CircuitBreaker.State now = breaker.getState();
+    if (now == CircuitBreaker.State.HALF_OPEN) {
+      return;
+    }
+    CircuitBreaker.State before = logged.get();
+    if (now == before || !logged.compareAndSet(before, now)) {
+      return;
+    }
+    if (now == CircuitBreaker.State.CLOSED) {
+      connectFailuresInRow.set(0);
+      LOG.info("Redis answers again");
+    } else if (before == CircuitBreaker.State.CLOSED) {
+      float rate = breaker.getMetrics().getFailureRate();
+      LOG.warn(
+          "Redis taken out after failures ({}): checks use on_store_failure until it answers again",
+          rate < 0
+              ? connectFailuresToOpen + " failed connects in a row"
+              : Math.round(rate) + "% of recent commands failed");
     }
   }
 
