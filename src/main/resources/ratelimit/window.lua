@@ -21,6 +21,11 @@ if state[1] then
 end
 local elapsed = now - start
 local current = math.floor(elapsed / period)
+-- TIME can step back (a clock stepped, a failover to a replica whose clock lags): a cycle never
+-- goes back, as resilience4j's nanoTime never does, or a whole limit would be taken away.
+if current < cycle then
+  current = cycle
+end
 if current ~= cycle then
   available = math.min(available + (current - cycle) * limit, limit)
   cycle = current

@@ -125,6 +125,40 @@ class RedisTopologyGatewayTest {
     assertRepeatsRecognised(first, second, "sentinel-after");
   }
 
+  @Test
+  void aFrozenSentinelMasterIsLeftForThePromotedReplica() {
+    RedisSentinel sentinel = keep(RedisSentinel.start());
+    String section =
+        "redis: {type: sentinel, master_name: "
+            + sentinel.masterName()
+            + ", command_timeout_ms: 500, endpoints: ['"
+            + String.join("', '", sentinel.sentinelEndpoints())
+            + "']}\n";
+    TestGateway first = keep(gateway(section));
+    TestGateway second = keep(gateway(section));
+    String spent = token(slot -> true);
+    assertThat(round(first, second, spent)).isEqualTo(Map.of(200, LIMIT, 429, 3));
+    syncReplica(sentinel.masterEndpoint(), rateKey(spent));
+
+    // Frozen, the old master keeps its sockets open: only new connections find the new one.
+    sentinel.freezeMaster();
+    String fresh;
+    try {
+      whileDown(first, second, List.of(spent));
+      sentinel.awaitFailover();
+      awaitReady(first);
+      awaitReady(second);
+      fresh = token(slot -> true);
+      assertThat(round(first, second, fresh)).isEqualTo(Map.of(200, LIMIT, 429, 3));
+    } finally {
+      sentinel.thawMaster();
+    }
+
+    // The counts are on the promoted master, not on the one that was frozen.
+    assertThat(exists(sentinel.masterEndpoint(), rateKey(fresh))).isTrue();
+    assertThat(round(first, second, fresh)).isEqualTo(Map.of(429, 8));
+  }
+
   private static TestGateway gateway(String redisSection) {
     return TestGateway.start(
         redisSection
@@ -203,6 +237,19 @@ class RedisTopologyGatewayTest {
                       Request.cmd(Command.WAIT).arg(1).arg(5_000)))
               .await();
       assertThat(answers.get(1).toLong()).isEqualTo(1);
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  private static boolean exists(String endpoint, String key) {
+    Vertx vertx = Vertx.vertx();
+    try {
+      return Redis.createClient(vertx, endpoint)
+              .send(Request.cmd(Command.EXISTS).arg(key))
+              .await()
+              .toInteger()
+          == 1;
     } finally {
       vertx.close().await();
     }

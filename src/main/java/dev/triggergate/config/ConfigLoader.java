@@ -132,7 +132,8 @@ public final class ConfigLoader {
 
   /**
    * Overlays {@code TG_A__B=value} as {@code a.b: value}. A value that starts with {@code [} or
-   * {@code {} is read as YAML, so lists of mappings can come from the environment too.
+   * {@code {} is read as YAML, so lists of mappings can come from the environment too, and so is one
+   * in double quotes, so a string starting with either can too.
    */
   static void applyEnvironment(ObjectNode root, Map<String, String> env) {
     for (Map.Entry<String, String> entry : new TreeMap<>(env).entrySet()) {
@@ -155,11 +156,17 @@ public final class ConfigLoader {
 
   private static JsonNode envValue(String name, String value) {
     String trimmed = value.trim();
-    if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
+    if (trimmed.startsWith("[") || trimmed.startsWith("{") || trimmed.startsWith("\"")) {
       try {
         return YAML.readTree(trimmed);
       } catch (JsonProcessingException e) {
-        throw new ConfigException(name + ": not valid YAML: " + e.getOriginalMessage(), e);
+        // Where, not what: the value may be a secret.
+        throw new ConfigException(
+            name
+                + ": a value starting with [, { or \" is read as YAML, and this one is not valid"
+                + " YAML"
+                + (e.getLocation() == null ? "" : " (column " + e.getLocation().getColumnNr() + ")")
+                + "; to mean a string that starts with [ or {, put it in double quotes");
       }
     }
     return TextNode.valueOf(value);
@@ -470,7 +477,8 @@ public final class ConfigLoader {
     for (int i = 0; i < endpoints.size(); i++) {
       String problem = redisEndpointProblem(endpoints.get(i), type);
       if (problem != null) {
-        throw node.invalid("endpoints[" + i + "]", problem + ", got \"" + endpoints.get(i) + "\"");
+        // Named by position, not echoed: a rejected URL may carry a password.
+        throw node.invalid("endpoints[" + i + "]", problem);
       }
       if (!scheme(endpoints.get(i)).equals(scheme(endpoints.get(0)))) {
         throw node.invalid(

@@ -192,7 +192,8 @@ public final class RedisDedupStore implements DedupStore {
 
   /**
    * This request's hold on an id, here and in Redis. Its outcome is written to both; Redis is asked
-   * even while it was failing, as the claim may have reached it.
+   * even while it rests after failures ({@link RedisConnection#settle}), as the claim may have
+   * reached it.
    */
   private final class SharedHold implements Claim.First {
     private final String redisKey;
@@ -214,7 +215,7 @@ public final class RedisDedupStore implements DedupStore {
               Math.max(1, holdMs / 3),
               id ->
                   redis
-                      .eval(RENEW, redisKey, token, Long.toString(holdMs))
+                      .settle(RENEW, redisKey, token, Long.toString(holdMs))
                       .onFailure(error -> unsettled("renew", error)));
     }
 
@@ -223,7 +224,7 @@ public final class RedisDedupStore implements DedupStore {
       here.keep(answer);
       stopRenewing();
       redis
-          .eval(KEEP, redisKey, token, encode(answer), Long.toString(ttlMs))
+          .settle(KEEP, redisKey, token, encode(answer), Long.toString(ttlMs))
           .onFailure(error -> unsettled("keep the answer for", error));
     }
 
@@ -231,7 +232,7 @@ public final class RedisDedupStore implements DedupStore {
     public void release() {
       here.release();
       stopRenewing();
-      redis.eval(RELEASE, redisKey, token).onFailure(error -> unsettled("release", error));
+      redis.settle(RELEASE, redisKey, token).onFailure(error -> unsettled("release", error));
     }
 
     private void stopRenewing() {

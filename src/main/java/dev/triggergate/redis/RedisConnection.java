@@ -62,7 +62,19 @@ public final class RedisConnection {
 
   /** Error replies that fail every command on the connection (see {@link #outcomeOf}). */
   private static final List<String> UNUSABLE_CONNECTION =
-      List.of("WRONGPASS", "NOAUTH", "NOPERM", "LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN");
+      List.of(
+          "WRONGPASS",
+          "NOAUTH",
+          "NOPERM",
+          "LOADING",
+          "READONLY",
+          "MASTERDOWN",
+          "CLUSTERDOWN",
+          // Not Redis's: what the client fails a command with when its connection went away.
+          "CONNECTION_CLOSED");
+
+  /** What the client fails a command with when a connection's unanswered commands are at cap. */
+  private static final String QUEUE_FULL = "Redis waiting queue is full";
 
   private final Vertx vertx;
   private final Redis client;
@@ -80,6 +92,9 @@ public final class RedisConnection {
   private final AtomicReference<CircuitBreaker.State> logged =
       new AtomicReference<>(CircuitBreaker.State.CLOSED);
 
+  /** Whether the breaker last opened for failed connects, not for its failure rate. */
+  private volatile boolean openedByConnects;
+
   private final Map<Outcome, Timer> commands = new EnumMap<>(Outcome.class);
   private final IntervalReport failures = new IntervalReport(10_000);
   private int probes;
@@ -89,6 +104,8 @@ public final class RedisConnection {
     ANSWERED,
     ERROR_REPLY,
     TIMED_OUT,
+    /** Refused by the client: {@code max_pending_commands} are waiting on the connection. */
+    QUEUE_FULL,
     CONNECTION_FAILED,
     /** Not sent: the breaker is open. */
     RESTING;
@@ -108,7 +125,9 @@ public final class RedisConnection {
             vertx,
             client,
             config.poolSize(),
-            config.connectTimeoutMs() + config.commandTimeoutMs());
+            config.connectTimeoutMs() + config.commandTimeoutMs(),
+            config.type() == GatewayConfig.RedisType.CLUSTER,
+            this::connectEnded);
     Breaker limits = config.breaker();
     this.connectFailuresToOpen = limits.connectFailures();
     this.breaker =
@@ -208,7 +227,8 @@ public final class RedisConnection {
       return Future.failedFuture(RedisUnavailable.RESTING);
     }
     long start = System.nanoTime();
-    return finish(start, lanes.connection().compose(connection -> connection.send(request)));
+    Lanes.Lease lease = lanes.lease();
+    return finish(lease, start, true, lease.connection.compose(c -> c.send(request)));
   }
 
   /**
@@ -220,30 +240,67 @@ public final class RedisConnection {
       commands.get(Outcome.RESTING).record(0, TimeUnit.NANOSECONDS);
       return Future.failedFuture(RedisUnavailable.RESTING);
     }
-    long start = System.nanoTime();
-    Future<Response> answer =
-        lanes
-            .connection()
-            .compose(
-                connection ->
-                    connection
-                        .send(script(Request.cmd(Command.EVALSHA).arg(script.sha1()), key, args))
-                        .recover(
-                            error ->
-                                isNoScript(error)
-                                    ? connection.send(
-                                        script(
-                                            Request.cmd(Command.EVAL).arg(script.text()),
-                                            key,
-                                            args))
-                                    : Future.failedFuture(error)));
-    return finish(start, answer);
+    return run(script, key, args, true);
   }
 
-  /** Bounds a command by the command timeout, and says how it ended. */
-  private Future<Response> finish(long start, Future<Response> answer) {
+  /**
+   * Runs a script that settles what an earlier command began (a held id's answer, release or
+   * renewal): sent even while Redis rests, as the earlier one may have reached it and would
+   * otherwise hold its key until it expires. Bounded by the command timeout like any other; its
+   * outcome is timed, not counted by the breaker, which did not grant it.
+   */
+  public Future<Response> settle(RedisScript script, String key, String... args) {
+    return run(script, key, args, false);
+  }
+
+  private Future<Response> run(RedisScript script, String key, String[] args, boolean granted) {
+    long start = System.nanoTime();
+    Lanes.Lease lease = lanes.lease();
+    Future<Response> answer =
+        lease.connection.compose(
+            connection ->
+                connection
+                    .send(script(Request.cmd(Command.EVALSHA).arg(script.sha1()), key, args))
+                    .recover(
+                        error ->
+                            isNoScript(error)
+                                ? connection.send(
+                                    script(Request.cmd(Command.EVAL).arg(script.text()), key, args))
+                                : Future.failedFuture(error)));
+    return finish(lease, start, granted, answer);
+  }
+
+  /**
+   * Bounds a command by the command timeout, and says how it ended: to its connection's lane, the
+   * metrics and, when it granted the command, the breaker.
+   */
+  private Future<Response> finish(
+      Lanes.Lease lease, long start, boolean granted, Future<Response> answer) {
     return Deadline.within(vertx, answer, commandTimeoutMs)
-        .andThen(done -> record(start, done.succeeded() ? null : done.cause()));
+        .andThen(
+            done -> {
+              Throwable error = done.succeeded() ? null : done.cause();
+              lease.ended(outcomeOf(error));
+              if (granted) {
+                record(start, error);
+              } else {
+                commands
+                    .get(outcomeOf(error))
+                    .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+              }
+            });
+  }
+
+  /** Counts connects in a row that failed: enough of them take Redis out at once. */
+  private void connectEnded(Throwable error) {
+    if (error == null) {
+      connectFailuresInRow.set(0);
+    } else if (connectFailuresInRow.incrementAndGet() >= connectFailuresToOpen
+        && breaker.getState() == CircuitBreaker.State.CLOSED) {
+      openedByConnects = true;
+      breaker.transitionToOpenState();
+      logTransition();
+    }
   }
 
   /** Names a script {@link #warmUp} loads, so the first checks send its digest alone. */
@@ -305,17 +362,10 @@ public final class RedisConnection {
     Outcome outcome = outcomeOf(error);
     commands.get(outcome).record(nanos, TimeUnit.NANOSECONDS);
     if (outcome == Outcome.ANSWERED) {
-      connectFailuresInRow.set(0);
       breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
     } else {
       breaker.onError(nanos, TimeUnit.NANOSECONDS, error);
       report(outcome, error);
-      if (outcome != Outcome.CONNECTION_FAILED) {
-        connectFailuresInRow.set(0);
-      } else if (connectFailuresInRow.incrementAndGet() >= connectFailuresToOpen
-          && breaker.getState() == CircuitBreaker.State.CLOSED) {
-        breaker.transitionToOpenState();
-      }
     }
     logTransition();
   }
@@ -330,6 +380,9 @@ public final class RedisConnection {
     }
     if (error instanceof TimeoutException) {
       return Outcome.TIMED_OUT;
+    }
+    if (QUEUE_FULL.equals(error.getMessage())) {
+      return Outcome.QUEUE_FULL;
     }
     if (error instanceof Response) {
       return refusesTheConnection(error.getMessage())
@@ -362,6 +415,7 @@ public final class RedisConnection {
       case ANSWERED -> "answered";
       case RESTING -> "resting after failures";
       case TIMED_OUT -> "no answer within the command timeout";
+      case QUEUE_FULL -> "max_pending_commands unanswered on the connection";
       case ERROR_REPLY -> "error reply: " + error.getMessage();
       case CONNECTION_FAILED ->
           error instanceof Response
@@ -393,13 +447,13 @@ public final class RedisConnection {
       connectFailuresInRow.set(0);
       LOG.info("Redis answers again");
     } else if (before == CircuitBreaker.State.CLOSED) {
-      float rate = breaker.getMetrics().getFailureRate();
       LOG.warn(
           "Redis taken out after failures ({}): checks use on_store_failure until it answers again",
-          rate < 0
+          openedByConnects
               ? connectFailuresToOpen + " failed connects in a row"
-              : Math.round(rate) + "% of recent commands failed");
+              : Math.round(breaker.getMetrics().getFailureRate()) + "% of recent commands failed");
     }
+    openedByConnects = false;
   }
 
   /** One line per interval at most: an outage must not turn into a log flood. */

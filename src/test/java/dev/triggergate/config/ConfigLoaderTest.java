@@ -427,6 +427,20 @@ class ConfigLoaderTest {
     assertRefused(
         "redis: {endpoints: ['redis://:secret@h:6379']}",
         "redis.endpoints[0]: a URL without user info (set redis.user and redis.password)");
+    assertThatThrownBy(() -> ConfigLoader.parse("redis: {endpoints: ['redis://gw:s3cr3t@h:1']}"))
+        .hasMessageNotContaining("s3cr3t");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.load(
+                    write(""), true, Map.of("TG_REDIS__PASSWORD", "[s3cr3t-with-a-bracket")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("TG_REDIS__PASSWORD: a value starting with [, { or \"")
+        .hasMessageNotContaining("s3cr3t");
+    assertThat(
+            ConfigLoader.load(write(""), true, Map.of("TG_REDIS__PASSWORD", "\"[s3cr3t\""))
+                .redis()
+                .password())
+        .isEqualTo("[s3cr3t");
     assertRefused(
         "redis: {type: cluster, endpoints: ['redis://a:1', 'rediss://b:1']}",
         "redis.endpoints[1]: the same scheme as endpoints[0]");

@@ -18,6 +18,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -172,6 +173,39 @@ class RedisDedupTest {
     redis.thaw();
 
     // Without the answer written under the timed-out claim's own hold, this would wait a minute.
+    assertThat(store(60_000).claim("k").await()).isEqualTo(new Claim.Repeat(ANSWER));
+  }
+
+  @Test
+  @Timeout(20)
+  void anAnswerKeptWhileRedisRestsAfterFailuresStillReachesIt() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    RedisConnection connection = redis.connection(vertx, 100, registry);
+    RedisDedupStore holderStore =
+        new RedisDedupStore(
+            vertx,
+            connection,
+            new LocalDedupStore(vertx, 60_000, 100, 1 << 20, registry),
+            60_000,
+            60_000,
+            registry);
+    Claim.First holder = (Claim.First) holderStore.claim("k").await();
+    // Redis stalls long enough for the breaker to open, then wakes while it still rests.
+    redis.freeze();
+    List<Future<?>> stalled = new ArrayList<>();
+    try {
+      for (int i = 0; i < 25; i++) {
+        stalled.add(connection.send(Request.cmd(Command.PING)));
+      }
+      Future.join(stalled).transform(done -> Future.succeededFuture()).await();
+    } finally {
+      redis.thaw();
+    }
+    assertThat(connection.isReady()).isFalse();
+
+    holder.keep(ANSWER);
+
+    // Had the answer waited for the breaker, the id would stay held for the whole minute.
     assertThat(store(60_000).claim("k").await()).isEqualTo(new Claim.Repeat(ANSWER));
   }
 

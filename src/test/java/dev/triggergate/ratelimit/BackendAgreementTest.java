@@ -107,6 +107,24 @@ class BackendAgreementTest {
             new Answer(false, 0, 0));
   }
 
+  @Test
+  void aRedisClockSteppingBackNeverTakesPermitsAway() {
+    Policy policy = policy("stepped", 5, 0);
+    RedisConnection connection = redis.connection(vertx, 5_000, new SimpleMeterRegistry());
+    RedisLimiterStore shared = new RedisLimiterStore(connection);
+    String key = "tg:rate:{stepped:key}";
+    assertThat(shared.acquire(policy, "key", 1).await().remaining()).isEqualTo(4);
+    // As if TIME stepped back a period and a half (a failover to a replica whose clock lags):
+    // the key's first use now lies in the future.
+    long start = connection.send(Request.cmd(Command.HGET).arg(key).arg("s")).await().toLong();
+    connection.send(Request.cmd(Command.HSET).arg(key).arg("s").arg(start + 1_500_000)).await();
+
+    RateDecision after = shared.acquire(policy, "key", 1).await();
+
+    assertThat(after.allowed()).isTrue();
+    assertThat(after.remaining()).isEqualTo(3);
+  }
+
   /** Feeds the arrivals to a local and a Redis store at once; their answers, local first. */
   private static List<List<Answer>> feedBoth(Policy policy, List<Arrival> arrivals) {
     LocalLimiterStore local = new LocalLimiterStore(policy, 100);

@@ -164,6 +164,34 @@ class RedisConnectionTest {
     return loops;
   }
 
+  @Test
+  void commandsSharingOneFailedConnectCountAsOneFailedConnect() {
+    RedisConnection connection = redis.connection(vertx, 2_000, registry);
+    Context loop = vertx.getOrCreateContext();
+    redis.kill();
+
+    // Three commands at once wait on the loop's one connect: one failed connect, not three.
+    onLoop(
+            loop,
+            () ->
+                Future.join(
+                        List.of(
+                            connection.send(Request.cmd(Command.PING)),
+                            connection.send(Request.cmd(Command.PING)),
+                            connection.send(Request.cmd(Command.PING))))
+                    .transform(done -> Future.succeededFuture()))
+        .await();
+    assertThat(connection.isReady()).isTrue();
+
+    for (int i = 0; i < 2; i++) {
+      onLoop(loop, () -> connection.send(Request.cmd(Command.PING)))
+          .transform(done -> Future.succeededFuture())
+          .await();
+    }
+
+    assertThat(connection.isReady()).as("three connects failed in a row").isFalse();
+  }
+
   private static Future<Long> clientId(RedisConnection connection) {
     return connection.send(Request.cmd(Command.CLIENT).arg("ID")).map(Response::toLong);
   }
