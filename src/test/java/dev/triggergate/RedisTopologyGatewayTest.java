@@ -91,6 +91,33 @@ class RedisTopologyGatewayTest {
   }
 
   @Test
+  void aClusterNodeConnectionDroppedAfterAFailoverIsReopened() {
+    RedisCluster cluster = keep(RedisCluster.start(3, true));
+    TestGateway gateway =
+        keep(
+            gateway(
+                "redis: {type: cluster, command_timeout_ms: 500, endpoints: ['"
+                    + String.join("', '", cluster.endpoints())
+                    + "']}\n"));
+    String before = token(slot -> cluster.shardOf(slot) == 0);
+    assertThat(round(gateway, gateway, before)).isEqualTo(Map.of(200, LIMIT, 429, 3));
+    // The replica takes shard 0 over; the gateway follows MOVED to it on a connection of the
+    // client's own making, which the gateway did not open.
+    cluster.failover(0);
+    String after = token(slot -> cluster.shardOf(slot) == 0);
+    assertThat(round(gateway, gateway, after)).isEqualTo(Map.of(200, LIMIT, 429, 3));
+
+    killClients(cluster.endpoint(0));
+
+    // The first check may meet the dead connection (one 503); then a new one serves the shard.
+    String again = token(slot -> cluster.shardOf(slot) == 0);
+    int first = gateway.postJson(body(again)).statusCode();
+    assertThat(first).isIn(200, 503);
+    Map<Integer, Integer> rest = round(gateway, gateway, again);
+    assertThat(rest.get(200)).isEqualTo(first == 200 ? LIMIT - 1 : LIMIT);
+  }
+
+  @Test
   void aSentinelMasterIsSharedExactlyAndThroughAFailover() {
     RedisSentinel sentinel = keep(RedisSentinel.start());
     String section =
@@ -237,6 +264,24 @@ class RedisTopologyGatewayTest {
                       Request.cmd(Command.WAIT).arg(1).arg(5_000)))
               .await();
       assertThat(answers.get(1).toLong()).isEqualTo(1);
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  /** Closes every client connection of the node, as a restart of its network would. */
+  private static void killClients(String endpoint) {
+    Vertx vertx = Vertx.vertx();
+    try {
+      Redis.createClient(vertx, endpoint)
+          .send(
+              Request.cmd(Command.CLIENT)
+                  .arg("KILL")
+                  .arg("TYPE")
+                  .arg("normal")
+                  .arg("SKIPME")
+                  .arg("yes"))
+          .await();
     } finally {
       vertx.close().await();
     }
