@@ -455,8 +455,14 @@ class TlsTest {
         .await();
   }
 
+  /**
+   * Sends the rest of a stream opened by {@link #openStream} and reads its answer. The answer is
+   * read from the moment its head arrives: the gateway can answer before {@code end}'s future
+   * completes, and a body read only then was handed to no one, so {@code body()} never completes.
+   */
   private static Answer finish(HttpClientRequest request, Buffer body) {
-    return answer(request, request.end(body).compose(v -> request.response())).await();
+    Future<Answer> answer = answer(request, request.response());
+    return request.end(body).compose(v -> answer).await();
   }
 
   private static Future<Answer> answer(
