@@ -16,6 +16,7 @@ import io.vertx.redis.client.Request;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,6 +30,9 @@ import org.junit.jupiter.api.Test;
  * milliseconds between the two backends' clocks (Redis's TIME, this JVM's) cannot change a cycle.
  */
 class BackendAgreementTest {
+  /** How far the two backends' clocks may be apart: the first Redis call's round trip, and more. */
+  private static final Offset<Long> SKEW = Offset.offset(50L);
+
   private static RedisServer redis;
   private static Vertx vertx;
 
@@ -140,8 +144,15 @@ class BackendAgreementTest {
       if (dueInMs > 0) {
         vertx.timer(dueInMs).await();
       }
-      fromLocal.add(Answer.of(local.decide("key", arrival.permits())));
-      fromRedis.add(Answer.of(shared.acquire(policy, "key", arrival.permits()).await()));
+      RateDecision here = local.decide("key", arrival.permits());
+      RateDecision there = shared.acquire(policy, "key", arrival.permits()).await();
+      // What the headers say (Retry-After, RateLimit's reset) agrees too, to the clocks' skew.
+      assertThat(there.waitMs()).as("wait at %d ms", arrival.atMs()).isCloseTo(here.waitMs(), SKEW);
+      assertThat(there.resetMs())
+          .as("reset at %d ms", arrival.atMs())
+          .isCloseTo(here.resetMs(), SKEW);
+      fromLocal.add(Answer.of(here));
+      fromRedis.add(Answer.of(there));
     }
     return List.of(fromLocal, fromRedis);
   }
