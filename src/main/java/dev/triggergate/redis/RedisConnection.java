@@ -37,16 +37,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's one Redis ({@code redis:}), shared by the rate limits and the de-duplication store:
- * a pooled client for a server, a Redis Cluster or a master found by Sentinel, and the one place
- * that decides whether a command failed and whether Redis is usable.
+ * a server, a Redis Cluster or a master found by Sentinel, reached through each event loop's own
+ * pipelined connections ({@link Lanes}), and the one place that decides whether a command failed
+ * and whether Redis is usable.
  *
- * <p>A command fails when no answer comes within {@code command_timeout_ms}, the connection fails,
- * or Redis answers with an error. A failure costs the check it served (its caller applies {@code
- * on_store_failure} to that one request) and counts in a circuit breaker: Redis is taken out for
- * everyone only when {@code failure_rate_percent} of the last {@code window} commands failed (or
- * {@code connect_failures} connects failed in a row). While it rests, checks do not wait for it;
- * after {@code open_ms} a few trial commands (the probe's PINGs among them) decide whether it is
- * back.
+ * <p>A command fails when no answer comes within {@code command_timeout_ms} ({@link Deadline}), the
+ * connection fails, or Redis answers with an error. A failure costs the check it served (its caller
+ * applies {@code on_store_failure} to that one request) and counts in a circuit breaker: Redis is
+ * taken out for everyone only when {@code failure_rate_percent} of the last {@code window} commands
+ * failed (or {@code connect_failures} connects failed in a row). While it rests, checks do not wait
+ * for it; after {@code open_ms} a few trial commands (the probe's PINGs among them) decide whether
+ * it is back.
  */
 public final class RedisConnection {
   private static final Logger LOG = LoggerFactory.getLogger(RedisConnection.class);
