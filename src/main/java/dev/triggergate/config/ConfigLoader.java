@@ -348,17 +348,21 @@ public final class ConfigLoader {
     return upstream;
   }
 
+  /** The URL when it parses, has a host and one of the two schemes; else null. */
+  private static URI absolute(String url, String plain, String secure) {
+    try {
+      URI uri = new URI(url);
+      boolean known = plain.equals(uri.getScheme()) || secure.equals(uri.getScheme());
+      return known && uri.getHost() != null ? uri : null;
+    } catch (URISyntaxException e) {
+      return null;
+    }
+  }
+
   /** Why a base URL cannot be used, or null when it can. */
   private static String baseUrlProblem(String url) {
-    URI uri;
-    try {
-      uri = new URI(url);
-    } catch (URISyntaxException e) {
-      return "an absolute http or https URL";
-    }
-    if (uri.getScheme() == null
-        || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
-        || uri.getHost() == null) {
+    URI uri = absolute(url, "http", "https");
+    if (uri == null) {
       return "an absolute http or https URL with a host";
     }
     if (uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
@@ -528,15 +532,8 @@ public final class ConfigLoader {
 
   /** Why a Redis endpoint cannot be used, or null when it can. */
   private static String redisEndpointProblem(String url, RedisType type) {
-    URI uri;
-    try {
-      uri = new URI(url);
-    } catch (URISyntaxException e) {
-      return "a redis:// or rediss:// URL";
-    }
-    if (uri.getScheme() == null
-        || !(uri.getScheme().equals("redis") || uri.getScheme().equals("rediss"))
-        || uri.getHost() == null) {
+    URI uri = absolute(url, "redis", "rediss");
+    if (uri == null) {
       return "a redis:// or rediss:// URL with a host";
     }
     if (uri.getRawUserInfo() != null) {

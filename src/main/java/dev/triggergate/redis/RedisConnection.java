@@ -3,9 +3,9 @@ package dev.triggergate.redis;
 import dev.triggergate.config.GatewayConfig;
 import dev.triggergate.config.GatewayConfig.Breaker;
 import dev.triggergate.config.TrustStore;
+import dev.triggergate.ops.CircuitBreakers;
 import dev.triggergate.ops.IntervalReport;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -20,7 +20,6 @@ import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.RedisRole;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -131,18 +130,7 @@ public final class RedisConnection {
             this::connectEnded);
     Breaker limits = config.breaker();
     this.connectFailuresToOpen = limits.connectFailures();
-    this.breaker =
-        CircuitBreaker.of(
-            "redis",
-            CircuitBreakerConfig.custom()
-                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
-                .slidingWindowSize(limits.window())
-                .minimumNumberOfCalls(Math.min(limits.minCalls(), limits.window()))
-                .failureRateThreshold(limits.failureRatePercent())
-                .waitDurationInOpenState(Duration.ofMillis(limits.openMs()))
-                .permittedNumberOfCallsInHalfOpenState(limits.halfOpenCalls())
-                .writableStackTraceEnabled(false)
-                .build());
+    this.breaker = CircuitBreakers.of("redis", limits);
     for (Outcome outcome : Outcome.values()) {
       commands.put(
           outcome,

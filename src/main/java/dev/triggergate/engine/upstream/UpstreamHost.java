@@ -1,14 +1,13 @@
 package dev.triggergate.engine.upstream;
 
 import dev.triggergate.config.GatewayConfig.Breaker;
+import dev.triggergate.ops.CircuitBreakers;
 import dev.triggergate.ops.IntervalReport;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.net.URI;
-import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -52,18 +51,7 @@ final class UpstreamHost {
     this.name = uri.getScheme() + "://" + uri.getHost() + ":" + port + basePath;
     this.connectFailuresToEject = config.connectFailures();
     this.openNanos = TimeUnit.MILLISECONDS.toNanos(config.openMs());
-    this.breaker =
-        CircuitBreaker.of(
-            name,
-            CircuitBreakerConfig.custom()
-                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
-                .slidingWindowSize(config.window())
-                .minimumNumberOfCalls(Math.min(config.minCalls(), config.window()))
-                .failureRateThreshold(config.failureRatePercent())
-                .waitDurationInOpenState(Duration.ofMillis(config.openMs()))
-                .permittedNumberOfCallsInHalfOpenState(config.halfOpenCalls())
-                .writableStackTraceEnabled(false)
-                .build());
+    this.breaker = CircuitBreakers.of(name, config);
     breaker
         .getEventPublisher()
         .onStateTransition(event -> transitioned(event.getStateTransition()));
