@@ -1,11 +1,15 @@
 package dev.triggergate;
 
+import static dev.triggergate.RedisFixtures.AGREE_MS;
+import static dev.triggergate.RedisFixtures.COMMAND_MS;
+import static dev.triggergate.RedisFixtures.await;
+import static dev.triggergate.RedisFixtures.delete;
+import static dev.triggergate.RedisFixtures.field;
+
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
-import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,15 +17,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,10 +45,6 @@ public final class RedisCluster implements AutoCloseable {
 
   /** ADDSLOTSRANGE is 7.0 only; 6.2 takes explicit slots, sent a batch per command. */
   private static final int ADDSLOTS_BATCH = 1_024;
-
-  private static final long COMMAND_MS = 5_000;
-  private static final long AGREE_MS = 30_000;
-  private static final long POLL_MS = 50;
 
   private final Vertx vertx = Vertx.vertx();
   private final List<Node> nodes = new ArrayList<>();
@@ -365,53 +362,6 @@ public final class RedisCluster implements AutoCloseable {
     return null;
   }
 
-  /** The first problem any live node reports, or null when none has one. */
-  private Future<String> firstProblem(Function<Node, Future<String>> check) {
-    List<Future<String>> views =
-        nodes.stream()
-            .filter(Node::alive)
-            // A node that cannot answer yet is a problem to wait out, not a failure.
-            .map(node -> check.apply(node).otherwise(e -> node.url() + ": " + e))
-            .toList();
-    return Future.all(views)
-        .map(all -> views.stream().map(Future::result).filter(Objects::nonNull).findFirst())
-        .map(first -> first.orElse(null));
-  }
-
-  /** Polls until the check reports no problem, failing with the last one past the deadline. */
-  private Future<Void> until(String what, Supplier<Future<String>> check) {
-    return until(what, check, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(AGREE_MS - 1_000));
-  }
-
-  private Future<Void> until(String what, Supplier<Future<String>> check, long deadline) {
-    return check
-        .get()
-        .compose(
-            problem -> {
-              if (problem == null) {
-                return Future.succeededFuture();
-              }
-              if (System.nanoTime() > deadline) {
-                return Future.failedFuture(
-                    new IllegalStateException(
-                        "Redis Cluster: not " + what + " in time; " + problem));
-              }
-              return vertx.timer(POLL_MS).compose(fired -> until(what, check, deadline));
-            });
-  }
-
-  private Future<Response> send(Node node, String... words) {
-    Request request = Request.cmd(Command.create(words[0]));
-    for (String word : Arrays.asList(words).subList(1, words.length)) {
-      request.arg(word);
-    }
-    return node.admin.send(request).timeout(COMMAND_MS, TimeUnit.MILLISECONDS);
-  }
-
-  private static <T> T await(Future<T> future, long ms) {
-    return future.timeout(ms, TimeUnit.MILLISECONDS).await();
-  }
-
   private static void requireReplica(Shard shard, int i) {
     if (shard.replica == null || !shard.replica.alive()) {
       throw new IllegalStateException("shard " + i + " has no live replica");
@@ -442,23 +392,17 @@ public final class RedisCluster implements AutoCloseable {
     return fields == null ? "unknown" : String.join(" ", fields);
   }
 
-  /** One {@code name:value} line of an INFO answer. */
-  private static String field(String info, String name) {
-    for (String line : info.split("\r?\n")) {
-      if (line.startsWith(name + ":")) {
-        return line.substring(name.length() + 1).trim();
-      }
-    }
-    return null;
+  /** The first problem any live node reports, or null when none has one. */
+  private Future<String> firstProblem(Function<Node, Future<String>> check) {
+    return RedisFixtures.firstProblem(
+        nodes.stream().filter(Node::alive).toList(), check, Node::url);
   }
 
-  private static void delete(Path dir) {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
-    } catch (IOException e) {
-      LOG.warn("could not delete {}: {}", dir, e.toString());
-    }
+  private Future<Void> until(String what, Supplier<Future<String>> check) {
+    return RedisFixtures.until(vertx, "Redis Cluster", what, check);
+  }
+
+  private static Future<Response> send(Node node, String... words) {
+    return RedisFixtures.send(node.admin, words);
   }
 }

@@ -7,7 +7,6 @@ import dev.triggergate.dedup.Deduplication;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -49,10 +48,7 @@ class RedisTopologyGatewayTest {
   @Test
   void aClusterIsSharedExactlyAndThroughAKilledMaster() {
     RedisCluster cluster = keep(RedisCluster.start(3, true));
-    String section =
-        "redis: {type: cluster, command_timeout_ms: 500, endpoints: ['"
-            + String.join("', '", cluster.endpoints())
-            + "']}\n";
+    String section = section(cluster);
     TestGateway first = keep(gateway(section));
     TestGateway second = keep(gateway(section));
     // A token for each shard: the limits live on all three masters.
@@ -70,8 +66,8 @@ class RedisTopologyGatewayTest {
     cluster.killMaster(0);
     Map<Integer, Integer> meanwhile = whileDown(first, second, perShard);
     cluster.awaitPromotion(0);
-    awaitReady(first);
-    awaitReady(second);
+    first.awaitReady(200);
+    second.awaitReady(200);
 
     LOG.info(
         "Redis Cluster {}: while shard 0's master was down {}; fallbacks {} + {}",
@@ -93,12 +89,7 @@ class RedisTopologyGatewayTest {
   @Test
   void aClusterNodeConnectionDroppedAfterAFailoverIsReopened() {
     RedisCluster cluster = keep(RedisCluster.start(3, true));
-    TestGateway gateway =
-        keep(
-            gateway(
-                "redis: {type: cluster, command_timeout_ms: 500, endpoints: ['"
-                    + String.join("', '", cluster.endpoints())
-                    + "']}\n"));
+    TestGateway gateway = keep(gateway(section(cluster)));
     String before = token(slot -> cluster.shardOf(slot) == 0);
     assertThat(round(gateway, gateway, before)).isEqualTo(Map.of(200, LIMIT, 429, 3));
     // The replica takes shard 0 over; the gateway follows MOVED to it on a connection of the
@@ -120,12 +111,7 @@ class RedisTopologyGatewayTest {
   @Test
   void aSentinelMasterIsSharedExactlyAndThroughAFailover() {
     RedisSentinel sentinel = keep(RedisSentinel.start());
-    String section =
-        "redis: {type: sentinel, master_name: "
-            + sentinel.masterName()
-            + ", command_timeout_ms: 500, endpoints: ['"
-            + String.join("', '", sentinel.sentinelEndpoints())
-            + "']}\n";
+    String section = section(sentinel);
     TestGateway first = keep(gateway(section));
     TestGateway second = keep(gateway(section));
     String spent = token(slot -> true);
@@ -137,8 +123,8 @@ class RedisTopologyGatewayTest {
     sentinel.killMaster();
     Map<Integer, Integer> meanwhile = whileDown(first, second, List.of(spent));
     sentinel.awaitFailover();
-    awaitReady(first);
-    awaitReady(second);
+    first.awaitReady(200);
+    second.awaitReady(200);
 
     LOG.info(
         "Sentinel {}: while the master was down {}; fallbacks {} + {}",
@@ -155,12 +141,7 @@ class RedisTopologyGatewayTest {
   @Test
   void aFrozenSentinelMasterIsLeftForThePromotedReplica() {
     RedisSentinel sentinel = keep(RedisSentinel.start());
-    String section =
-        "redis: {type: sentinel, master_name: "
-            + sentinel.masterName()
-            + ", command_timeout_ms: 500, endpoints: ['"
-            + String.join("', '", sentinel.sentinelEndpoints())
-            + "']}\n";
+    String section = section(sentinel);
     TestGateway first = keep(gateway(section));
     TestGateway second = keep(gateway(section));
     String spent = token(slot -> true);
@@ -173,8 +154,8 @@ class RedisTopologyGatewayTest {
     try {
       whileDown(first, second, List.of(spent));
       sentinel.awaitFailover();
-      awaitReady(first);
-      awaitReady(second);
+      first.awaitReady(200);
+      second.awaitReady(200);
       fresh = token(slot -> true);
       assertThat(round(first, second, fresh)).isEqualTo(Map.of(200, LIMIT, 429, 3));
     } finally {
@@ -184,6 +165,20 @@ class RedisTopologyGatewayTest {
     // The counts are on the promoted master, not on the one that was frozen.
     assertThat(exists(sentinel.masterEndpoint(), rateKey(fresh))).isTrue();
     assertThat(round(first, second, fresh)).isEqualTo(Map.of(429, 8));
+  }
+
+  private static String section(RedisCluster cluster) {
+    return "redis: {type: cluster, command_timeout_ms: 500, endpoints: ['"
+        + String.join("', '", cluster.endpoints())
+        + "']}\n";
+  }
+
+  private static String section(RedisSentinel sentinel) {
+    return "redis: {type: sentinel, master_name: "
+        + sentinel.masterName()
+        + ", command_timeout_ms: 500, endpoints: ['"
+        + String.join("', '", sentinel.sentinelEndpoints())
+        + "']}\n";
   }
 
   private static TestGateway gateway(String redisSection) {
@@ -225,8 +220,8 @@ class RedisTopologyGatewayTest {
   private void assertRepeatsRecognised(TestGateway first, TestGateway second, String prefix) {
     for (int i = 0; i < 3; i++) {
       String body = body(token(slot -> true));
-      HttpResponse<Buffer> original = post(first, prefix + "-" + i, body);
-      HttpResponse<Buffer> repeat = post(second, prefix + "-" + i, body);
+      HttpResponse<Buffer> original = first.postJson(body, prefix + "-" + i);
+      HttpResponse<Buffer> repeat = second.postJson(body, prefix + "-" + i);
 
       assertThat(original.statusCode()).isEqualTo(200);
       assertThat(repeat.getHeader(Deduplication.DUPLICATE_REQUEST)).isEqualTo("true");
@@ -309,27 +304,6 @@ class RedisTopologyGatewayTest {
     return "{\"token\":\""
         + token
         + "\",\"trigger_id\":8,\"data\":[{\"email\":\"a@example.com\"}]}";
-  }
-
-  private static HttpResponse<Buffer> post(TestGateway gateway, String requestId, String body) {
-    return gateway
-        .client
-        .post(TestGateway.PATH)
-        .putHeader("Content-Type", "application/json")
-        .putHeader("Request-ID", requestId)
-        .sendBuffer(Buffer.buffer(body))
-        .await();
-  }
-
-  private static void awaitReady(TestGateway gateway) {
-    for (int i = 0; i < 300 && ready(gateway) != 200; i++) {
-      gateway.vertx.timer(50).await();
-    }
-    assertThat(ready(gateway)).as("Redis back in use").isEqualTo(200);
-  }
-
-  private static int ready(TestGateway gateway) {
-    return gateway.request(HttpMethod.GET, "/ready").send().await().statusCode();
   }
 
   private static int fallbacks(TestGateway gateway) {

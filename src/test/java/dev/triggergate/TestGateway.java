@@ -1,5 +1,7 @@
 package dev.triggergate;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.triggergate.config.ConfigLoader;
 import dev.triggergate.config.GatewayConfig;
 import dev.triggergate.engine.memory.Journal;
@@ -173,6 +175,31 @@ public final class TestGateway implements AutoCloseable {
 
   public HttpResponse<Buffer> postJson(String json) {
     return post("application/json", Buffer.buffer(json));
+  }
+
+  /** POSTs a JSON batch naming a request id in {@code Request-ID}. */
+  public HttpResponse<Buffer> postJson(String json, String requestId) {
+    return client
+        .post(PATH)
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Request-ID", requestId)
+        .sendBuffer(Buffer.buffer(json))
+        .await();
+  }
+
+  /** What {@code /ready} answers now. */
+  public int ready() {
+    return request(HttpMethod.GET, "/ready").send().await().statusCode();
+  }
+
+  /**
+   * Waits on timers, 15 s at most, until {@code /ready} answers {@code status}; then asserts it.
+   */
+  public void awaitReady(int status) {
+    for (int i = 0; i < 300 && ready() != status; i++) {
+      vertx.timer(50).await();
+    }
+    assertThat(ready()).as("/ready").isEqualTo(status);
   }
 
   /** A test resource as a path on disk. */

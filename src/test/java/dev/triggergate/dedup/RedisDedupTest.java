@@ -55,8 +55,8 @@ class RedisDedupTest {
   void aRepeatSentToAnotherInstanceGetsTheFirstAnswerAndLaunchesNothing() {
     try (TestGateway first = gateway(60_000);
         TestGateway second = gateway(60_000)) {
-      HttpResponse<Buffer> original = post(first, "shared-1");
-      HttpResponse<Buffer> repeat = post(second, "shared-1");
+      HttpResponse<Buffer> original = first.postJson(BATCH, "shared-1");
+      HttpResponse<Buffer> repeat = second.postJson(BATCH, "shared-1");
 
       assertThat(original.getHeader(Deduplication.DUPLICATE_REQUEST)).isNull();
       assertThat(repeat.statusCode()).isEqualTo(200);
@@ -70,7 +70,7 @@ class RedisDedupTest {
   @Test
   void neitherTokenNorIdIsWrittenToRedis() {
     try (TestGateway gateway = gateway(60_000)) {
-      post(gateway, "visible-id");
+      gateway.postJson(BATCH, "visible-id");
 
       List<String> keys = keys();
       assertThat(keys).hasSize(1);
@@ -214,8 +214,8 @@ class RedisDedupTest {
     try (TestGateway gateway = gateway(60_000)) {
       redis.kill();
 
-      HttpResponse<Buffer> original = post(gateway, "offline-1");
-      HttpResponse<Buffer> repeat = post(gateway, "offline-1");
+      HttpResponse<Buffer> original = gateway.postJson(BATCH, "offline-1");
+      HttpResponse<Buffer> repeat = gateway.postJson(BATCH, "offline-1");
 
       assertThat(original.statusCode()).isEqualTo(200);
       assertThat(repeat.getHeader(Deduplication.DUPLICATE_REQUEST)).isEqualTo("true");
@@ -223,10 +223,7 @@ class RedisDedupTest {
       // The repeat was recognised here without asking Redis.
       assertThat(metrics(gateway)).contains("gateway_dedup_store_fallbacks_total 1.0");
       // One failed claim does not take Redis out; the probe's failed connects then do.
-      for (int i = 0; i < 100 && ready(gateway) != 503; i++) {
-        vertx.timer(50).await();
-      }
-      assertThat(ready(gateway)).isEqualTo(503);
+      gateway.awaitReady(503);
     }
   }
 
@@ -259,10 +256,6 @@ class RedisDedupTest {
     }
   }
 
-  private static int ready(TestGateway gateway) {
-    return gateway.request(HttpMethod.GET, "/ready").send().await().statusCode();
-  }
-
   private TestGateway gateway(long holdMs) {
     return TestGateway.start(
         TestGateway.SAMPLE_ENGINE
@@ -276,16 +269,6 @@ class RedisDedupTest {
     RedisConnection connection = redis.connection(vertx, 2_000, new SimpleMeterRegistry());
     Response keys = connection.client().send(Request.cmd(Command.KEYS).arg("*")).await();
     return keys.stream().map(Response::toString).toList();
-  }
-
-  private static HttpResponse<Buffer> post(TestGateway gateway, String requestId) {
-    return gateway
-        .client
-        .post(TestGateway.PATH)
-        .putHeader("Content-Type", "application/json")
-        .putHeader("Request-ID", requestId)
-        .sendBuffer(Buffer.buffer(BATCH))
-        .await();
   }
 
   private static String metrics(TestGateway gateway) {

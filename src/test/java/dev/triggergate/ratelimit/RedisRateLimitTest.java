@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.triggergate.RedisServer;
 import dev.triggergate.TestGateway;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.client.HttpResponse;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -78,7 +77,7 @@ class RedisRateLimitTest {
   void deadRedisWithLocalFallsBackToTheLocalLimiterAndResumesAfterRestart() {
     try (TestGateway gateway = gateway(3, "local")) {
       assertThat(gateway.postJson(BODY).statusCode()).isEqualTo(200);
-      assertThat(ready(gateway)).isEqualTo(200);
+      assertThat(gateway.ready()).isEqualTo(200);
 
       redis.kill();
       List<Integer> statuses = statuses(gateway, 5);
@@ -86,13 +85,13 @@ class RedisRateLimitTest {
       // The local limiter starts its own count: three more pass, then it refuses.
       assertThat(statuses).containsExactly(200, 200, 200, 429, 429);
       assertThat(fallbacks(gateway)).isEqualTo(5);
-      assertThat(ready(gateway)).isEqualTo(503);
+      assertThat(gateway.ready()).isEqualTo(503);
 
       redis.restart();
-      awaitRedisBackend(gateway);
+      gateway.awaitReady(200);
       // The restarted Redis is empty: the shared quota starts again from the limit.
       assertThat(statuses(gateway, 4)).containsExactly(200, 200, 200, 429);
-      assertThat(ready(gateway)).isEqualTo(200);
+      assertThat(gateway.ready()).isEqualTo(200);
     }
   }
 
@@ -136,7 +135,7 @@ class RedisRateLimitTest {
       // That one check applied deny; Redis was never taken out, so the next one counts there.
       assertThat(stalled.statusCode()).isEqualTo(503);
       assertThat(fallbacks(gateway)).isEqualTo(1);
-      assertThat(ready(gateway)).isEqualTo(200);
+      assertThat(gateway.ready()).isEqualTo(200);
       List<Integer> after = statuses(gateway, 2);
       assertThat(fallbacks(gateway)).isEqualTo(1);
       // The stalled script ran once Redis woke, so it spent the second permit: the shared count
@@ -151,18 +150,6 @@ class RedisRateLimitTest {
       statuses.add(gateway.postJson(BODY).statusCode());
     }
     return statuses;
-  }
-
-  /** Waits on timers until the gateway's probe finds Redis again. */
-  private static void awaitRedisBackend(TestGateway gateway) {
-    for (int i = 0; i < 300 && ready(gateway) != 200; i++) {
-      gateway.vertx.timer(50).await();
-    }
-    assertThat(ready(gateway)).as("the Redis backend resumed").isEqualTo(200);
-  }
-
-  private static int ready(TestGateway gateway) {
-    return gateway.request(HttpMethod.GET, "/ready").send().await().statusCode();
   }
 
   private static double fallbacks(TestGateway gateway) {

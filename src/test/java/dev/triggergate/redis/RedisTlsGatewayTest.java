@@ -6,7 +6,6 @@ import dev.triggergate.RedisTlsServer;
 import dev.triggergate.TestGateway;
 import dev.triggergate.dedup.Deduplication;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.client.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,8 +72,8 @@ class RedisTlsGatewayTest {
 
       assertThat(statuses).containsExactly(200, 200, 200, 200, 200, 429, 429, 429);
       assertThat(first.journal().total() + second.journal().total()).isEqualTo(5);
-      assertThat(ready(first)).isEqualTo(200);
-      assertThat(ready(second)).isEqualTo(200);
+      assertThat(first.ready()).isEqualTo(200);
+      assertThat(second.ready()).isEqualTo(200);
     }
   }
 
@@ -83,8 +82,8 @@ class RedisTlsGatewayTest {
     String user = "password: default-secret,";
     try (TestGateway first = gateway(user, trusted());
         TestGateway second = gateway(user, trusted())) {
-      HttpResponse<Buffer> original = post(first, "tls-2");
-      HttpResponse<Buffer> repeat = post(second, "tls-2");
+      HttpResponse<Buffer> original = first.postJson(body, "tls-2");
+      HttpResponse<Buffer> repeat = second.postJson(body, "tls-2");
 
       assertThat(original.statusCode()).isEqualTo(200);
       assertThat(repeat.getHeader(Deduplication.DUPLICATE_REQUEST)).isEqualTo("true");
@@ -110,28 +109,12 @@ class RedisTlsGatewayTest {
 
   private void assertRedisOut(TestGateway gateway) {
     HttpResponse<Buffer> refused = gateway.postJson(body);
-    for (int i = 0; i < 100 && ready(gateway) != 503; i++) {
-      gateway.vertx.timer(50).await();
-    }
+    gateway.awaitReady(503);
 
     assertThat(refused.statusCode()).isEqualTo(503);
     assertThat(refused.bodyAsJsonObject().getString("error_debug"))
         .isEqualTo("rate limit store unavailable for policy \"shared\"");
-    assertThat(ready(gateway)).isEqualTo(503);
+    assertThat(gateway.ready()).isEqualTo(503);
     assertThat(gateway.journal().total()).isZero();
-  }
-
-  private HttpResponse<Buffer> post(TestGateway gateway, String requestId) {
-    return gateway
-        .client
-        .post(TestGateway.PATH)
-        .putHeader("Content-Type", "application/json")
-        .putHeader("Request-ID", requestId)
-        .sendBuffer(Buffer.buffer(body))
-        .await();
-  }
-
-  private static int ready(TestGateway gateway) {
-    return gateway.request(HttpMethod.GET, "/ready").send().await().statusCode();
   }
 }
