@@ -1,5 +1,6 @@
 package dev.triggergate;
 
+import static dev.triggergate.RedisFixtures.setAndWait;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -263,17 +264,6 @@ class RedisClusterTest {
           .onFailure(failed::add)
           .onComplete(result -> next());
     }
-  }
-
-  /** SET, then WAIT for one replica on the same node: the write is on the replica too. */
-  private static int setAndWait(Redis client, String key, String value) {
-    List<Response> answers =
-        client
-            .batch(
-                List.of(Request.cmd(Command.SET, key, value), Request.cmd(Command.WAIT, 1, 1000)))
-            .timeout(COMMAND_MS, TimeUnit.MILLISECONDS)
-            .await();
-    return answers.get(1).toInteger();
   }
 
   /** A key of each shard, found with CLUSTER KEYSLOT. */

@@ -88,6 +88,20 @@ final class RedisFixtures {
             });
   }
 
+  /**
+   * SET, then WAIT for one replica on the same connection: how many replicas have the write (1 when
+   * it is on the replica too).
+   */
+  static int setAndWait(Redis client, String key, String value) {
+    List<Response> answers =
+        client
+            .batch(
+                List.of(Request.cmd(Command.SET, key, value), Request.cmd(Command.WAIT, 1, 1000)))
+            .timeout(COMMAND_MS, TimeUnit.MILLISECONDS)
+            .await();
+    return answers.get(1).toInteger();
+  }
+
   /** A field of an INFO answer. */
   static String field(String info, String name) {
     for (String line : info.split("\r?\n")) {

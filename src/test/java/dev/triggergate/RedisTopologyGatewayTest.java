@@ -11,7 +11,6 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
 import io.vertx.redis.client.impl.ZModem;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -251,14 +250,7 @@ class RedisTopologyGatewayTest {
     Vertx vertx = Vertx.vertx();
     try {
       Redis client = Redis.createClient(vertx, master);
-      List<Response> answers =
-          client
-              .batch(
-                  List.of(
-                      Request.cmd(Command.SET).arg(key + ":synced").arg(1),
-                      Request.cmd(Command.WAIT).arg(1).arg(5_000)))
-              .await();
-      assertThat(answers.get(1).toLong()).isEqualTo(1);
+      assertThat(RedisFixtures.setAndWait(client, key + ":synced", "1")).isEqualTo(1);
     } finally {
       vertx.close().await();
     }
