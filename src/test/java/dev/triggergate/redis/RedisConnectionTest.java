@@ -3,6 +3,7 @@ package dev.triggergate.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.triggergate.RedisServer;
+import dev.triggergate.config.ConfigLoader;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Context;
@@ -190,6 +191,54 @@ class RedisConnectionTest {
     }
 
     assertThat(connection.isReady()).as("three connects failed in a row").isFalse();
+  }
+
+  @Test
+  void aLoopUsesItsPoolSizeConnectionsInTurn() {
+    RedisConnection connection = connection("pool_size: 2, command_timeout_ms: 2000");
+    Context loop = vertx.getOrCreateContext();
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      ids.add(onLoop(loop, () -> clientId(connection)).await());
+    }
+
+    assertThat(ids.get(0)).isNotEqualTo(ids.get(1));
+    assertThat(ids.subList(2, 4)).containsExactlyElementsOf(ids.subList(0, 2));
+  }
+
+  @Test
+  void commandsPastMaxPendingFailAtOnceAndKeepTheConnection() {
+    RedisConnection connection = connection("max_pending_commands: 1, command_timeout_ms: 2000");
+    Context loop = vertx.getOrCreateContext();
+    long before = onLoop(loop, () -> clientId(connection)).await();
+    redis.freeze();
+    Throwable refused;
+    try {
+      refused =
+          onLoop(
+                  loop,
+                  () -> {
+                    connection.send(Request.cmd(Command.PING));
+                    return connection.send(Request.cmd(Command.PING));
+                  })
+              .transform(done -> Future.succeededFuture(done.cause()))
+              .await();
+    } finally {
+      redis.thaw();
+    }
+
+    assertThat(RedisConnection.outcomeOf(refused)).isEqualTo(RedisConnection.Outcome.QUEUE_FULL);
+    assertThat(outcomes("queue_full")).isEqualTo(1);
+    // Full is Redis being slow, not the connection being broken: it is kept.
+    assertThat(onLoop(loop, () -> clientId(connection)).await()).isEqualTo(before);
+  }
+
+  private RedisConnection connection(String settings) {
+    return RedisConnection.create(
+        vertx,
+        ConfigLoader.parse("redis: {endpoints: ['" + redis.url() + "'], " + settings + "}").redis(),
+        2,
+        registry);
   }
 
   private static Future<Long> clientId(RedisConnection connection) {
